@@ -1,0 +1,3 @@
+from superres.cli.main import entry_point
+
+entry_point()

@@ -1,0 +1,64 @@
+"""``superres evaluate``: PSNR/SSIM of methods on benchmark sets under the SR protocol."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from superres.cli.common import add_data_dir, parse_list, parse_scales
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score methods on benchmark sets (PSNR/SSIM on Y, as the papers)",
+        description="Make LR images from HR with MATLAB bicubic, run the methods and print PSNR/SSIM "
+        "on the Y channel with `scale` pixels shaved, per image and mean.",
+    )
+    p.add_argument("--method", "-m", type=parse_list, default=["bicubic"], help="method name(s), comma-separated (default: bicubic)")
+    p.add_argument("--dataset", "-d", type=parse_list, default=["Set5"], help="set name(s) or folder(s) of HR images (default: Set5)")
+    p.add_argument("--scale", "-s", type=parse_scales, default=[2.0, 3.0, 4.0], help="scale(s), comma-separated (default: 2,3,4)")
+    add_data_dir(p)
+    p.add_argument("--lr-mode", choices=["rgb", "y-float"], default="rgb",
+                   help="rgb: methods get the uint8 RGB LR (Huang et al.'s protocol, default); "
+                   "y-float: the unrounded float Y LR of the SRCNN/VDSR authors' test code")
+    p.add_argument("--lr-from-files", action="store_true", help="read the set's *_LR.png files instead of making LR")
+    p.add_argument("--metric-channel", choices=["y", "y-unrounded", "rgb"], default="y",
+                   help="y: uint8-rounded Y (the protocol, default); y-unrounded; rgb")
+    p.add_argument("--format", "-f", choices=["table", "json", "csv", "markdown"], default="table")
+    p.add_argument("--mean-only", action="store_true", help="table format: only the mean rows")
+    p.add_argument("--save-dir", type=Path, help="write the SR images under DIR/method/dataset/xS/")
+    p.add_argument("--output", "-o", type=Path, help="also write the report to this file")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from superres.evaluation.benchmark import evaluate
+    from superres.evaluation.report import format_results
+
+    def progress(run_result, image) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{run_result.method} {run_result.dataset} x{run_result.scale:g}: {image.name}   ",
+                  end="", file=sys.stderr, flush=True)
+
+    results = evaluate(
+        args.method,
+        args.dataset,
+        args.scale,
+        data_dir=args.data_dir,
+        lr_mode=args.lr_mode,
+        lr_from_files=args.lr_from_files,
+        metric_channel=args.metric_channel,
+        save_dir=args.save_dir,
+        on_image=progress,
+    )
+    if sys.stderr.isatty():
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
+    text = format_results(results, args.format, per_image=not args.mean_only)
+    sys.stdout.write(text)
+    if args.output is not None:
+        from superres.io.atomic import write_text_atomic
+
+        write_text_atomic(args.output, text)
+    return 0

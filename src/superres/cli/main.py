@@ -1,0 +1,70 @@
+"""``superres`` command line: ``main(argv) -> int``, one module per subcommand.
+
+Every expected failure is a :class:`~superres.errors.SuperresError`; this is
+the one place that turns it into a one-line message on stderr and exit code 1
+(2 for usage errors, from argparse; 130 on Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from superres import __version__
+from superres.errors import SuperresError
+
+# name -> module; each module has add_parser(subparsers) and run(args) -> int
+SUBCOMMANDS: dict[str, str] = {
+    "upscale": "superres.cli.upscale",
+    "evaluate": "superres.cli.evaluate",
+    "methods": "superres.cli.methods",
+    "models": "superres.cli.models",
+    "resize": "superres.cli.resize",
+    "degrade": "superres.cli.degrade",
+    "train": "superres.cli.train",
+    "export": "superres.cli.export",
+    "compare": "superres.cli.compare",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like argparse but without the usage dump
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="superres", description="Single-image super-resolution toolkit.")
+    parser.add_argument("--version", action="version", version=f"superres {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module_name in SUBCOMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # subcommand not written yet
+                continue
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except SuperresError as exc:
+        print(f"superres: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("superres: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+def entry_point() -> None:
+    sys.exit(main())

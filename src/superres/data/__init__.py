@@ -1,0 +1,1 @@
+"""Data sets by name or folder, training patches, augmentation and caches."""

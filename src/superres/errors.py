@@ -1,0 +1,42 @@
+"""One exception tree for the whole package.
+
+The CLI maps every :class:`SuperresError` to a one-line message and a non-zero
+exit code; anything else is a bug and is allowed to show a traceback.
+"""
+
+from __future__ import annotations
+
+
+class SuperresError(Exception):
+    """Base class of every error superres raises on purpose."""
+
+
+class ImageReadError(SuperresError):
+    """An input file is missing, empty, corrupt, truncated, not an image or too large."""
+
+
+class ImageWriteError(SuperresError):
+    """An output file cannot be written (unwritable folder, unknown format, exists)."""
+
+
+class UnknownNameError(SuperresError, KeyError):
+    """A method, model, dataset or degradation name is not registered."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidArgumentError(SuperresError, ValueError):
+    """An argument is out of its valid range (scale, size, option value)."""
+
+
+class DataNotFoundError(SuperresError):
+    """A data set or data folder cannot be found."""
+
+
+class WeightsError(SuperresError):
+    """Weights are missing, fail their checksum, or do not match their card."""
+
+
+class TrainingError(SuperresError):
+    """Training cannot continue (NaN loss, bad config, incompatible checkpoint)."""

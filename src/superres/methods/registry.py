@@ -1,0 +1,71 @@
+"""The registry of SR methods: one name, one factory, imported on first use.
+
+The table below is the only place that lists methods.  Modules are imported
+lazily so that ``import superres`` stays fast and a broken optional
+dependency only breaks its own method.  To add a method, add one line here
+(``name -> "module:factory"``); the factory takes keyword options and returns
+an :class:`~superres.methods.base.SRMethod`.
+
+The name ``default`` is resolved per scale through
+:mod:`superres.weights.defaults` to the method ``superres upscale`` uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+from superres.errors import SuperresError, UnknownNameError
+from superres.methods.base import MethodInfo, SRMethod
+
+__all__ = ["METHODS", "get_method", "list_methods", "method_info", "resolve_method_name"]
+
+METHODS: dict[str, str] = {
+    # interpolation baselines
+    "nearest": "superres.methods.interpolation:nearest",
+    "bilinear": "superres.methods.interpolation:bilinear",
+    "bicubic": "superres.methods.interpolation:bicubic",
+    "lanczos3": "superres.methods.interpolation:lanczos3",
+}
+
+
+def _factory(name: str) -> Callable[..., SRMethod]:
+    if name not in METHODS:
+        known = ", ".join(sorted(METHODS) + ["default"])
+        raise UnknownNameError(f"unknown method {name!r} (known: {known})")
+    module_name, attr = METHODS[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:  # an optional dependency is missing
+        raise SuperresError(f"method {name!r} is unavailable: {exc}") from exc
+    return getattr(module, attr)
+
+
+def resolve_method_name(name: str, scale: float | None = None) -> str:
+    """Map ``default`` to the method used by ``superres upscale`` at ``scale``."""
+    if name != "default":
+        return name
+    from superres.weights.defaults import default_method_for_scale
+
+    return default_method_for_scale(scale)
+
+
+def get_method(name: str, *, scale: float | None = None, **options: Any) -> SRMethod:
+    """Build the method registered as ``name`` (``default`` needs ``scale``)."""
+    return _factory(resolve_method_name(name, scale))(**options)
+
+
+def method_info(name: str) -> MethodInfo:
+    """The :class:`MethodInfo` of a registered method (builds it; weights load lazily)."""
+    return get_method(name).info
+
+
+def list_methods() -> list[MethodInfo]:
+    """Infos of every registered method that can be built here, in table order."""
+    infos = []
+    for name in METHODS:
+        try:
+            infos.append(method_info(name))
+        except SuperresError:
+            continue
+    return infos

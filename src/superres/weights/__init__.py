@@ -1,0 +1,1 @@
+"""Shipped weights (safetensors + JSON cards), loading, and the default model choice."""
