@@ -26,6 +26,8 @@ METHODS: dict[str, str] = {
     "bilinear": "superres.methods.interpolation:bilinear",
     "bicubic": "superres.methods.interpolation:bicubic",
     "lanczos3": "superres.methods.interpolation:lanczos3",
+    # reconstruction-based
+    "ibp": "superres.methods.classical.back_projection:ibp",
 }
 
 

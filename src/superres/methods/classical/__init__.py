@@ -1,0 +1,1 @@
+"""Classical (non-learned) SR families: reconstruction, external examples, self-similarity."""

@@ -1,0 +1,140 @@
+"""Adapter that turns trained networks into :class:`SRMethod` s.
+
+A learned method (``srcnn-955``, ``vdsr``, ...) is backed by one or more
+shipped weights files whose cards say ``"method": "<name>"`` and list the
+``scales`` they serve.  The network for a scale is loaded on first use.
+
+Cards also say how the network is fed (``"input"``):
+
+``"upsampled"``
+    the Y image bicubic-upscaled to the output size (SRCNN, VDSR, SCN);
+``"lr"``
+    the LR Y image itself; the network upsamples by an integer factor
+    (sub-pixel models).  A fractional scale runs the next integer model and
+    resizes the result with MATLAB bicubic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from functools import lru_cache
+
+import torch
+from torch import nn
+
+from superres.errors import InvalidArgumentError, WeightsError
+from superres.methods.base import MethodInfo, YChannelMethod
+from superres.ops.resize import imresize_matlab
+
+__all__ = ["LearnedMethod", "weights_for_method", "learned_method_factory"]
+
+
+@lru_cache(maxsize=None)
+def _shipped_cards() -> tuple[tuple[str, dict], ...]:
+    from superres.weights.store import SHIPPED_DIR, read_card, shipped_weight_names
+
+    return tuple((name, read_card(SHIPPED_DIR / f"{name}.safetensors")) for name in shipped_weight_names())
+
+
+def weights_for_method(method: str) -> dict[float, str]:
+    """``{scale: weights name}`` of the shipped weights whose card names ``method``."""
+    table: dict[float, str] = {}
+    for name, card in _shipped_cards():
+        if card.get("method") != method:
+            continue
+        for scale in card.get("scales", []):
+            if float(scale) in table:
+                raise WeightsError(f"two shipped weights serve {method} x{scale}: {table[float(scale)]} and {name}")
+            table[float(scale)] = name
+    return table
+
+
+class LearnedMethod(YChannelMethod):
+    """A network on the Y channel, with its weights chosen per scale."""
+
+    def __init__(
+        self,
+        info: MethodInfo,
+        weights: dict[float, str],
+        *,
+        any_scale: bool = False,
+        round_y_input: bool = False,
+        device: str | torch.device = "cpu",
+        precision: str = "fp32",
+    ) -> None:
+        if not weights:
+            raise WeightsError(f"no weights are shipped for {info.name!r}; train them with `superres train`")
+        self.weights = dict(weights)
+        self.any_scale = any_scale
+        self.round_y_input = round_y_input
+        self.device = torch.device(device)
+        if precision not in ("fp32", "bf16"):
+            raise InvalidArgumentError(f"precision must be fp32 or bf16, got {precision!r}")
+        self.precision = precision
+        self._models: dict[str, tuple[nn.Module, dict]] = {}
+        scales = None if any_scale else tuple(sorted(self.weights))
+        self.info = replace(info, scales=scales, trainable=True, channels="y")
+
+    def _weights_name(self, scale: float) -> str:
+        if scale in self.weights:
+            return self.weights[scale]
+        if self.any_scale:
+            # A multi-scale model: any file serves; take the one of the nearest scale.
+            return self.weights[min(self.weights, key=lambda s: abs(s - scale))]
+        raise InvalidArgumentError(f"{self.info.name} has no weights for x{scale:g}")
+
+    def model_for_scale(self, scale: float) -> tuple[nn.Module, dict]:
+        """The network (eval mode, on ``self.device``) and card for ``scale``."""
+        from superres.models.registry import model_from_weights
+
+        name = self._weights_name(float(scale))
+        if name not in self._models:
+            model, card = model_from_weights(name)
+            model = model.to(self.device)
+            if self.device.type == "cpu":
+                model = model.to(memory_format=torch.channels_last)
+            self._models[name] = (model, card)
+        return self._models[name]
+
+    def run_network(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        """Apply the network to a ``(B, 1, H, W)`` float tensor, honouring device and precision."""
+        x = x.to(self.device, torch.float32)
+        if self.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), torch.autocast(
+            device_type=self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"
+        ):
+            y = model(x)
+        return y.float().contiguous()
+
+    def network_input(self, y: torch.Tensor, scale: float) -> tuple[torch.Tensor, float]:
+        """What the network sees for LR ``y`` and the factor it applies itself."""
+        _, card = self.model_for_scale(scale)
+        if card.get("input", "upsampled") == "upsampled":
+            return imresize_matlab(y, scale), 1.0
+        return y, float(math.ceil(scale))
+
+    def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
+        model, card = self.model_for_scale(scale)
+        x, net_scale = self.network_input(y, scale)
+        out = self.run_network(model, x).to(y.device, y.dtype)
+        if net_scale != 1.0 and net_scale != scale:
+            h, w = y.shape[-2:]
+            out = imresize_matlab(out, size=(math.ceil(round(h * scale, 9)), math.ceil(round(w * scale, 9))))
+        return out
+
+
+def learned_method_factory(info: MethodInfo, *, any_scale: bool = False, round_y_input: bool = False):
+    """A registry factory: ``factory(weights=None, device='cpu', precision='fp32')``."""
+
+    def factory(*, weights: dict[float, str] | str | None = None, device: str = "cpu", precision: str = "fp32") -> LearnedMethod:
+        if isinstance(weights, str):  # one file given by the user: it declares its scales
+            from superres.weights.store import read_card, weights_path
+
+            card = read_card(weights_path(weights))
+            weights = {float(s): weights for s in card.get("scales", [])}
+        table = weights if weights is not None else weights_for_method(info.name)
+        return LearnedMethod(info, table, any_scale=any_scale, round_y_input=round_y_input, device=device, precision=precision)
+
+    return factory
