@@ -16,7 +16,10 @@ from superres.errors import UnknownNameError, WeightsError
 
 __all__ = ["MODELS", "model_class", "build_model", "model_from_weights", "count_parameters"]
 
-MODELS: dict[str, str] = {}
+MODELS: dict[str, str] = {
+    "srcnn": "superres.models.srcnn:SRCNN",
+    "vdsr": "superres.models.vdsr:VDSR",
+}
 
 
 def model_class(architecture: str) -> type[nn.Module]:
