@@ -1,0 +1,23 @@
+"""Image file I/O and pixel <-> tensor conversion."""
+
+from superres.io.image import (
+    DEFAULT_MAX_PIXELS,
+    MAX_PIXELS_ENV,
+    SUPPORTED_EXTENSIONS,
+    LoadedImage,
+    image_to_tensor,
+    read_image,
+    tensor_to_image,
+    write_image,
+)
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "MAX_PIXELS_ENV",
+    "SUPPORTED_EXTENSIONS",
+    "LoadedImage",
+    "image_to_tensor",
+    "read_image",
+    "tensor_to_image",
+    "write_image",
+]

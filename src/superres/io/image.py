@@ -1,0 +1,766 @@
+"""Reading and writing image files, and converting pixels to and from tensors.
+
+Everything the rest of the package sees is a ``(H, W, C)`` ``uint8`` or
+``uint16`` array with ``C`` in ``{1, 2, 3, 4}`` (L, LA, RGB, RGBA).
+
+Format notes (what is kept and what is not):
+
+* Reading: PNG, JPEG, BMP, TIFF and WebP only (other Pillow plugins are not
+  even tried, so e.g. an EPS file never reaches Ghostscript). Palette images
+  become RGB, or RGBA when the palette has transparency; a single transparent
+  colour (PNG ``tRNS``) on L/RGB becomes an alpha channel; CMYK and other
+  colour spaces become 8-bit RGB; ``'1'`` becomes L. The EXIF orientation is
+  applied, so the array is upright and the returned EXIF says orientation 1.
+* 16-bit PNG and TIFF (gray, gray+alpha for PNG, RGB, RGBA) are read at full
+  depth. Pillow keeps only the high byte of 16-bit colour samples, so those
+  are decoded twice, once for the high and once for the low bytes.
+* Writing: PNG and TIFF keep 16 bits. JPEG, WebP and BMP cannot hold 16 bits,
+  so 16-bit input is rounded to 8 bits. JPEG and BMP drop the alpha channel
+  (JPEG has none; Pillow reads 32-bit BMP back without it); WebP stores gray
+  as RGB. 16-bit gray+alpha goes to TIFF as 16-bit RGBA, because Pillow cannot
+  read a 16-bit gray+alpha TIFF back. WebP with ``quality=100`` is lossless.
+  ICC profile and EXIF go into PNG, JPEG, WebP and TIFF; BMP carries neither.
+* Limits: the pixel count in the header is checked against ``max_pixels``
+  before decoding. Pillow's own decompression-bomb check still runs inside
+  ``Image.open`` and refuses images above ``2 * PIL.Image.MAX_IMAGE_PIXELS``
+  (about 179 million pixels by default), whatever ``max_pixels`` says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import stat
+import struct
+import sys
+import warnings
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import torch
+from PIL import Image, TiffImagePlugin, TiffTags, UnidentifiedImageError
+
+from superres.errors import (
+    ImageReadError,
+    ImageWriteError,
+    InvalidArgumentError,
+    SuperresError,
+)
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "MAX_PIXELS_ENV",
+    "SUPPORTED_EXTENSIONS",
+    "LoadedImage",
+    "image_to_tensor",
+    "read_image",
+    "tensor_to_image",
+    "write_image",
+]
+
+DEFAULT_MAX_PIXELS: int = 400_000_000
+MAX_PIXELS_ENV = "SUPERRES_MAX_PIXELS"
+
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+)
+
+_EXTENSION_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".webp": "WEBP",
+}
+_FORMAT_ALIASES = {
+    "PNG": "PNG",
+    "JPEG": "JPEG",
+    "JPG": "JPEG",
+    "BMP": "BMP",
+    "TIFF": "TIFF",
+    "TIF": "TIFF",
+    "WEBP": "WEBP",
+}
+_READ_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP")
+_CHANNEL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+_EXIF_PREFIX = b"Exif\x00\x00"
+_ORIENTATION = 0x0112
+
+# TIFF tags that describe the pixel layout of the file they came from; they
+# would be wrong (or dangerous) if carried as EXIF into another file.
+_TIFF_LAYOUT_TAGS = frozenset(
+    {
+        254, 255, 256, 257, 258, 259, 262, 263, 266, 273, 277, 278, 279, 280,
+        281, 284, 317, 320, 322, 323, 324, 325, 330, 338, 339, 340, 341, 347,
+        513, 514, 529, 530, 531, 532, 700, 33723, 34377, 34675,
+    }
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------
+# LoadedImage
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: == on arrays is ambiguous
+class LoadedImage:
+    """Decoded pixels plus the metadata worth carrying to the output file."""
+
+    pixels: np.ndarray
+    path: Path | None = None
+    format: str | None = None
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+
+    def __post_init__(self) -> None:
+        _check_pixels(self.pixels, 3)
+
+    @property
+    def channels(self) -> int:
+        return int(self.pixels.shape[2])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def bit_depth(self) -> int:
+        return 16 if self.pixels.dtype == np.uint16 else 8
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.channels in (2, 4)
+
+    @property
+    def mode(self) -> str:
+        return _CHANNEL_MODES[self.channels]
+
+
+def _check_pixels(pixels: Any, ndim: int | None = None) -> np.ndarray:
+    """Validate an image array; ``ndim=None`` also accepts (H, W) as gray."""
+    if not isinstance(pixels, np.ndarray):
+        raise InvalidArgumentError(f"pixels must be a numpy array, not {type(pixels).__name__}")
+    if pixels.dtype not in (np.uint8, np.uint16):
+        raise InvalidArgumentError(f"pixels must be uint8 or uint16, not {pixels.dtype}")
+    if ndim is None and pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    if pixels.ndim != 3 or pixels.shape[2] not in _CHANNEL_MODES:
+        raise InvalidArgumentError(
+            f"pixels must have shape (H, W, C) with C in 1..4, not {pixels.shape}"
+        )
+    if pixels.shape[0] == 0 or pixels.shape[1] == 0:
+        raise InvalidArgumentError(f"pixels must not be empty, got shape {pixels.shape}")
+    return pixels
+
+
+# --------------------------------------------------------------------------
+# Reading
+
+
+class _Unreadable(Exception):
+    """Internal: a reason why a file cannot be read; read_image adds the name."""
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _os_reason(error: OSError) -> str:
+    reason = error.strerror or str(error) or type(error).__name__
+    return _one_line(reason[:1].lower() + reason[1:])
+
+
+def _resolve_max_pixels(max_pixels: int | None) -> int:
+    if max_pixels is None:
+        env = os.environ.get(MAX_PIXELS_ENV, "").strip()
+        if not env:
+            return DEFAULT_MAX_PIXELS
+        try:
+            max_pixels = int(env)
+        except ValueError:
+            raise InvalidArgumentError(
+                f"{MAX_PIXELS_ENV} must be a positive integer, not {env!r}"
+            ) from None
+        source = MAX_PIXELS_ENV
+    else:
+        source = "max_pixels"
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels <= 0:
+        raise InvalidArgumentError(f"{source} must be a positive integer, not {max_pixels!r}")
+    return max_pixels
+
+
+def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> LoadedImage:
+    """Read a PNG, JPEG, BMP, TIFF or WebP file into an upright (H, W, C) array.
+
+    ``max_pixels`` (default: env ``SUPERRES_MAX_PIXELS`` or
+    :data:`DEFAULT_MAX_PIXELS`) bounds width * height, checked on the header
+    before any pixel is decoded. Every problem with the file itself raises
+    :class:`ImageReadError` with a one-line message naming the file.
+    """
+    limit = _resolve_max_pixels(max_pixels)
+    file = Path(path)
+    name = os.fspath(path)
+    try:
+        info = file.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise _Unreadable("is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unreadable("not a regular file")
+        if info.st_size == 0:
+            raise _Unreadable("file is empty")
+        with open(file, "rb") as fp:
+            pixels, fmt, icc, exif = _decode(fp, limit)
+    except _Unreadable as e:
+        raise ImageReadError(f"cannot read {name!r}: {e}") from None
+    except FileNotFoundError:
+        raise ImageReadError(f"cannot read {name!r}: no such file") from None
+    except UnidentifiedImageError:
+        raise ImageReadError(
+            f"cannot read {name!r}: not a PNG, JPEG, BMP, TIFF or WebP image"
+        ) from None
+    except Image.DecompressionBombError as e:
+        raise ImageReadError(f"cannot read {name!r}: image is too large: {_one_line(e)}") from e
+    except SuperresError:
+        raise
+    except MemoryError as e:
+        raise ImageReadError(f"cannot read {name!r}: not enough memory to decode it") from e
+    except Exception as e:  # Pillow and zlib raise many types for a corrupt file
+        if isinstance(e, OSError) and e.filename is not None:
+            reason = _os_reason(e)
+        else:
+            reason = f"corrupt or truncated image ({_one_line(e) or type(e).__name__})"
+        raise ImageReadError(f"cannot read {name!r}: {reason}") from e
+    return LoadedImage(pixels=pixels, path=file, format=fmt, icc_profile=icc, exif=exif)
+
+
+def _decode(fp: IO[bytes], limit: int) -> tuple[np.ndarray, str, bytes | None, bytes | None]:
+    with warnings.catch_warnings():
+        # Our limit is the one that counts below Pillow's hard limit.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(fp, formats=_READ_FORMATS) as im:
+            width, height = im.size
+            if width * height > limit:
+                raise _Unreadable(
+                    f"image is {width}x{height} ({width * height} pixels), above the limit "
+                    f"of {limit} pixels (raise it with max_pixels or {MAX_PIXELS_ENV})"
+                )
+            fmt = "JPEG" if im.format == "MPO" else str(im.format)
+            first_rawmode = _tile_rawmode(im)
+            plan = _wide_plan(im, first_rawmode)
+            if plan is None:
+                im.load()  # full decode now, so truncation is detected here
+                pixels = _pillow_to_array(im)
+            else:
+                pixels = _load_wide(fp, im, plan)
+            pixels = _apply_transparency_key(pixels, im.info.get("transparency"), first_rawmode)
+            icc = im.info.get("icc_profile") or None
+            exif, orientation = _read_exif(im)
+    pixels = np.ascontiguousarray(_orient(pixels, orientation))
+    if not pixels.flags.writeable:  # arrays over Pillow's buffer are read-only
+        pixels = pixels.copy()
+    return pixels, fmt, icc, exif
+
+
+def _tile_rawmode(im: Image.Image) -> str | None:
+    """The raw mode of the file's pixel data, if all tiles agree on one."""
+    tiles = getattr(im, "tile", None) or []
+    modes = set()
+    for tile in tiles:
+        args = tile[3]
+        raw = args[0] if isinstance(args, tuple) and args else args
+        modes.add(raw if isinstance(raw, str) else None)
+    return modes.pop() if len(modes) == 1 else None
+
+
+def _with_rawmode(im: Image.Image, rawmode: str) -> None:
+    """Point every tile at another unpacker with the same bits per pixel."""
+    new_tiles = []
+    for tile in im.tile:
+        codec, extents, offset, args = tuple(tile)[:4]
+        args = (rawmode, *args[1:]) if isinstance(args, tuple) else rawmode
+        parts = (codec, extents, offset, args)
+        new_tiles.append(type(tile)(*parts) if hasattr(tile, "_fields") else parts)
+    im.tile = new_tiles
+
+
+_WIDE_RAWMODE = re.compile(r"^(RGB|RGBA|RGBX);16([BLN])$")
+
+
+def _wide_plan(im: Image.Image, rawmode: str | None) -> tuple[str, ...] | None:
+    """How to get all 16 bits of a colour image Pillow would cut to 8 bits.
+
+    ``("split", hi, lo)``: decode twice with unpackers that keep the high and
+    then the low byte of each sample. ``("la16",)``: 16-bit gray+alpha PNG,
+    whose 4 bytes per pixel an 8-bit RGBA unpacker copies as they are.
+    """
+    if rawmode is None:
+        return None
+    if rawmode == "LA;16B" and im.mode == "RGBA":
+        return ("la16",)
+    match = _WIDE_RAWMODE.match(rawmode)
+    if match is None or im.mode not in ("RGB", "RGBA"):
+        return None
+    base, order = match.groups()
+    if order == "N":  # libtiff hands over samples in native byte order
+        order = "L" if sys.byteorder == "little" else "B"
+    # An ";16L" unpacker keeps byte 1 of each sample, ";16B" keeps byte 0.
+    other = "B" if order == "L" else "L"
+    return ("split", f"{base};16{order}", f"{base};16{other}")
+
+
+def _load_wide(fp: IO[bytes], im: Image.Image, plan: tuple[str, ...]) -> np.ndarray:
+    if plan[0] == "la16":
+        _with_rawmode(im, "RGBA")
+        im.load()
+        raw = np.asarray(im).astype(np.uint16)
+        return np.stack([(raw[..., 0] << 8) | raw[..., 1], (raw[..., 2] << 8) | raw[..., 3]], -1)
+    _, hi_mode, lo_mode = plan
+    _with_rawmode(im, hi_mode)
+    im.load()
+    high = np.asarray(im).astype(np.uint16)
+    fp.seek(0)
+    with Image.open(fp, formats=[str(im.format)]) as lo_im:
+        if lo_im.size != im.size or lo_im.mode != im.mode:
+            raise _Unreadable("file changed while it was being read")
+        _with_rawmode(lo_im, lo_mode)
+        lo_im.load()
+        low = np.asarray(lo_im).astype(np.uint16)
+    return (high << 8) | low
+
+
+def _pillow_to_array(im: Image.Image) -> np.ndarray:
+    mode = im.mode
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        arr = np.asarray(im)
+    elif mode.startswith("I;16") and mode[4:] in ("", "B", "L", "N"):
+        arr = np.asarray(im).astype(np.uint16)  # big-endian variants -> native
+    elif mode == "I":
+        arr = np.asarray(im)
+        if arr.size and (arr.min() < 0 or arr.max() > 65535):
+            raise _Unreadable("32-bit integer pixels outside 0..65535 are not supported")
+        arr = arr.astype(np.uint16)
+    elif mode == "1":
+        arr = np.asarray(im.convert("L"))
+    elif mode == "P":
+        arr = np.asarray(im.convert("RGBA" if "transparency" in im.info else "RGB"))
+    elif mode in ("PA", "RGBa"):
+        arr = np.asarray(im.convert("RGBA"))
+    elif mode == "La":
+        arr = np.asarray(im.convert("LA"))
+    elif mode in ("RGBX", "CMYK", "YCbCr", "LAB", "HSV"):
+        arr = np.asarray(im.convert("RGB"))
+    else:
+        raise _Unreadable(f"pixel mode {mode!r} is not supported")
+    return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+# Gray PNGs below 8 bits are scaled to 0..255 by Pillow, but their tRNS key is not.
+_KEY_SCALE = {"L;2": 85, "L;4": 17}
+
+
+def _apply_transparency_key(pixels: np.ndarray, key: Any, rawmode: str | None) -> np.ndarray:
+    """Turn a PNG tRNS colour key on an L or RGB image into an alpha channel."""
+    if key is None or pixels.shape[2] not in (1, 3):
+        return pixels
+    key_values = (key,) if isinstance(key, int) else tuple(key) if isinstance(key, tuple) else ()
+    if len(key_values) != pixels.shape[2]:
+        return pixels
+    scale = _KEY_SCALE.get(rawmode or "", 1)
+    target = np.array([v * scale for v in key_values], dtype=np.int64)
+    opaque = np.iinfo(pixels.dtype).max
+    alpha = np.where((pixels == target).all(axis=2), 0, opaque).astype(pixels.dtype)
+    return np.concatenate([pixels, alpha[:, :, None]], axis=2)
+
+
+def _read_exif(im: Image.Image) -> tuple[bytes | None, int]:
+    """EXIF to carry (orientation reset to 1) and the orientation to apply.
+
+    For TIFF, Pillow applies and drops the orientation itself while loading,
+    so the orientation returned there is 1.
+    """
+    try:
+        tags = im.getexif()
+        orientation = tags.get(_ORIENTATION, 1)
+        if not isinstance(orientation, int) or not 1 <= orientation <= 8:
+            orientation = 1
+        raw = im.info.get("exif")
+        if isinstance(raw, bytes) and raw:
+            # Patch the blob in place, so maker notes and thumbnails survive.
+            patched = _exif_blob_with_orientation_1(raw)
+            if patched is not None:
+                return patched, orientation
+        for tag in list(tags):
+            if tag in _TIFF_LAYOUT_TAGS:
+                del tags[tag]
+        if _ORIENTATION in tags:
+            tags[_ORIENTATION] = 1
+        return (tags.tobytes() if len(tags) else None), orientation
+    except Exception:  # broken EXIF must not make a good image unreadable
+        return None, 1
+
+
+def _exif_blob_with_orientation_1(blob: bytes) -> bytes | None:
+    """``Exif\\0\\0``-prefixed copy of ``blob`` whose IFD0 orientation is 1."""
+    body = blob[len(_EXIF_PREFIX) :] if blob.startswith(_EXIF_PREFIX) else blob
+    try:
+        order = {b"II": "<", b"MM": ">"}[body[:2]]
+        (ifd0,) = struct.unpack_from(order + "I", body, 4)
+        (count,) = struct.unpack_from(order + "H", body, ifd0)
+        for i in range(count):
+            entry = ifd0 + 2 + 12 * i
+            tag, kind, n = struct.unpack_from(order + "HHI", body, entry)
+            if tag == _ORIENTATION:
+                if kind != 3 or n != 1:  # not one inline SHORT: let Pillow rewrite it
+                    return None
+                value = struct.pack(order + "H", 1)
+                body = body[: entry + 8] + value + body[entry + 10 :]
+                break
+    except (KeyError, struct.error):
+        return None
+    return _EXIF_PREFIX + body
+
+
+def _orient(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation the way ``ImageOps.exif_transpose`` does."""
+    if orientation == 2:
+        return pixels[:, ::-1]
+    if orientation == 3:
+        return pixels[::-1, ::-1]
+    if orientation == 4:
+        return pixels[::-1]
+    if orientation == 5:
+        return pixels.swapaxes(0, 1)
+    if orientation == 6:
+        return np.rot90(pixels, -1)
+    if orientation == 7:
+        return pixels.swapaxes(0, 1)[::-1, ::-1]
+    if orientation == 8:
+        return np.rot90(pixels, 1)
+    return pixels
+
+
+# --------------------------------------------------------------------------
+# Writing
+
+
+def _resolve_format(target: Path, name: str, fmt: str | None) -> str:
+    if fmt is not None:
+        resolved = _FORMAT_ALIASES.get(str(fmt).upper())
+        if resolved is None:
+            raise ImageWriteError(
+                f"cannot write {name!r}: unknown image format {fmt!r} "
+                f"(use PNG, JPEG, BMP, TIFF or WEBP)"
+            )
+        return resolved
+    suffix = target.suffix.lower()
+    if suffix not in _EXTENSION_FORMATS:
+        known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        shown = repr(target.suffix) if target.suffix else "no extension"
+        raise ImageWriteError(
+            f"cannot write {name!r}: unknown image extension {shown} (use {known})"
+        )
+    return _EXTENSION_FORMATS[suffix]
+
+
+def write_image(
+    path: str | os.PathLike[str],
+    pixels: np.ndarray,
+    *,
+    icc_profile: bytes | None = None,
+    exif: bytes | None = None,
+    overwrite: bool = False,
+    format: str | None = None,
+    quality: int = 95,
+) -> Path:
+    """Write ``pixels`` ((H, W, C) or (H, W), uint8 or uint16) atomically.
+
+    The file appears complete or not at all: it is written to a hidden
+    ``.*.tmp`` file in the same folder, synced and renamed over ``path``.
+    The format comes from ``format`` or the extension; ``quality`` (1..100)
+    applies to JPEG and WebP (100 makes WebP lossless). See the module
+    docstring for what each format keeps.
+    """
+    target = Path(path)
+    name = os.fspath(path)
+    arr = _check_pixels(pixels)
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise InvalidArgumentError(f"quality must be an integer in 1..100, not {quality!r}")
+    for label, blob in (("icc_profile", icc_profile), ("exif", exif)):
+        if blob is not None and not isinstance(blob, bytes):
+            raise InvalidArgumentError(f"{label} must be bytes, not {type(blob).__name__}")
+    fmt = _resolve_format(target, name, format)
+
+    parent = target.parent
+    if not parent.exists():
+        raise ImageWriteError(f"cannot write {name!r}: folder {os.fspath(parent)!r} does not exist")
+    if not parent.is_dir():
+        raise ImageWriteError(f"cannot write {name!r}: {os.fspath(parent)!r} is not a folder")
+    if target.is_dir():
+        raise ImageWriteError(f"cannot write {name!r}: is a directory")
+    if not overwrite and (target.exists() or target.is_symlink()):
+        raise ImageWriteError(f"{name!r} exists (use --overwrite)")
+
+    try:
+        encode = _encoder(arr, fmt, icc_profile or None, _exif_prefixed(exif), quality)
+        _atomic_write(target, encode, overwrite)
+    except FileExistsError:
+        raise ImageWriteError(f"{name!r} exists (use --overwrite)") from None
+    except OSError as e:
+        raise ImageWriteError(f"cannot write {name!r}: {_os_reason(e)}") from e
+    except SuperresError:
+        raise
+    except Exception as e:  # Pillow encoders raise ValueError, KeyError, ...
+        raise ImageWriteError(f"cannot write {name!r}: {_one_line(e) or type(e).__name__}") from e
+    return target
+
+
+def _exif_prefixed(exif: bytes | None) -> bytes | None:
+    # JPEG needs the "Exif\0\0" header in the blob; PNG, WebP and TIFF strip it.
+    if not exif:
+        return None
+    return exif if exif.startswith(_EXIF_PREFIX) else _EXIF_PREFIX + exif
+
+
+def _to_uint8(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    # round(x * 255 / 65535) == round(x / 257); no ties happen for integers
+    return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+
+def _encoder(
+    arr: np.ndarray, fmt: str, icc: bytes | None, exif: bytes | None, quality: int
+) -> Callable[[IO[bytes]], None]:
+    """Convert ``arr`` to what ``fmt`` can hold; return a function writing it."""
+    if fmt in ("JPEG", "WEBP", "BMP"):
+        arr = _to_uint8(arr)
+    if fmt in ("JPEG", "BMP") and arr.shape[2] in (2, 4):
+        arr = arr[:, :, :-1]  # alpha dropped: see module docstring
+    if fmt == "WEBP" and arr.shape[2] in (1, 2):
+        arr = np.concatenate([arr[:, :, :1].repeat(3, axis=2), arr[:, :, 1:]], axis=2)
+
+    if arr.dtype == np.uint16 and arr.shape[2] > 1:
+        if fmt == "PNG":
+            return lambda fp: _write_png16(fp, arr, icc, exif)
+        if arr.shape[2] == 2:  # Pillow cannot read 16-bit gray+alpha TIFF
+            arr = np.concatenate([arr[:, :, :1].repeat(3, axis=2), arr[:, :, 1:]], axis=2)
+        return lambda fp: _write_tiff16(fp, arr, icc, exif)
+
+    image = Image.fromarray(np.ascontiguousarray(arr[:, :, 0] if arr.shape[2] == 1 else arr))
+    options: dict[str, Any] = {}
+    if fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
+        if icc is not None:
+            options["icc_profile"] = icc
+        if exif is not None:
+            options["exif"] = exif
+    if fmt == "JPEG":
+        options["quality"] = quality
+    elif fmt == "WEBP":
+        if quality == 100:
+            # exact: keep the colour of fully transparent pixels
+            options.update(lossless=True, quality=100, exact=True)
+        else:
+            options["quality"] = quality
+
+    def save(fp: IO[bytes]) -> None:
+        image.save(fp, format=fmt, **options)
+
+    return save
+
+
+def _atomic_write(target: Path, encode: Callable[[IO[bytes]], None], overwrite: bool) -> None:
+    parent = target.parent
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for attempt in range(100):
+        # Same folder, so os.replace is a rename; 0o666 lets the umask decide
+        # the final permissions as for any new file.
+        temp = parent / f".{target.name[:100]}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(temp, flags, 0o666)
+            break
+        except FileExistsError:
+            if attempt == 99:
+                raise OSError(f"cannot create a temporary file in {os.fspath(parent)!r}") from None
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            encode(fp)
+            fp.flush()
+            os.fsync(fp.fileno())
+        # Check again just before the rename, narrowing the race with another writer.
+        if not overwrite and (target.exists() or target.is_symlink()):
+            raise FileExistsError(str(target))
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_folder(parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable where the OS allows it (not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png_filter(rows: np.ndarray, bpp: int, block_bytes: int = 1 << 22) -> np.ndarray:
+    """Filter rows (H, N) of raw bytes; each row gets the PNG filter whose
+    output has the smallest sum of absolute signed bytes (libpng's heuristic).
+
+    Encoding only looks at raw bytes, so all five filters vectorise; rows
+    are handled in blocks to bound the temporary memory.
+    """
+    height, width = rows.shape
+    out = np.empty((height, width + 1), dtype=np.uint8)
+    step = max(1, block_bytes // max(1, width))
+    for start in range(0, height, step):
+        stop = min(height, start + step)
+        cur = rows[start:stop].astype(np.int16)
+        up = np.zeros_like(cur)
+        up[1:] = cur[:-1]
+        if start > 0:
+            up[0] = rows[start - 1]
+        left = np.zeros_like(cur)
+        left[:, bpp:] = cur[:, :-bpp]
+        up_left = np.zeros_like(cur)
+        up_left[:, bpp:] = up[:, :-bpp]
+        guess = left + up - up_left
+        dist_left, dist_up, dist_ul = (np.abs(guess - v) for v in (left, up, up_left))
+        paeth = np.where(
+            (dist_left <= dist_up) & (dist_left <= dist_ul),
+            left,
+            np.where(dist_up <= dist_ul, up, up_left),
+        )
+        candidates = np.stack(
+            [cur, cur - left, cur - up, cur - ((left + up) >> 1), cur - paeth]
+        ).astype(np.uint8)  # wraps modulo 256, as PNG wants
+        cost = np.abs(candidates.view(np.int8).astype(np.int32)).sum(axis=2)
+        best = cost.argmin(axis=0)
+        out[start:stop, 0] = best
+        out[start:stop, 1:] = candidates[best, np.arange(stop - start)]
+    return out
+
+
+def _write_png16(fp: IO[bytes], arr: np.ndarray, icc: bytes | None, exif: bytes | None) -> None:
+    """16-bit gray+alpha / RGB / RGBA PNG, which Pillow cannot write."""
+    height, width, channels = arr.shape
+    color_type = {2: 4, 3: 2, 4: 6}[channels]
+    raw = arr.astype(">u2").reshape(height, width * channels).view(np.uint8)
+    filtered = _png_filter(raw, bpp=2 * channels)
+    fp.write(b"\x89PNG\r\n\x1a\n")
+    fp.write(_png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0)))
+    if icc:
+        fp.write(_png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc)))
+    if exif:
+        fp.write(_png_chunk(b"eXIf", exif[len(_EXIF_PREFIX) :]))
+    # Level 3: a few percent larger than 6 on 16-bit photos, about 4x faster.
+    compressor = zlib.compressobj(3)
+    for start in range(0, height, 256):  # stream: no second full-size copy
+        data = compressor.compress(filtered[start : start + 256].tobytes())
+        if data:
+            fp.write(_png_chunk(b"IDAT", data))
+    fp.write(_png_chunk(b"IDAT", compressor.flush()))
+    fp.write(_png_chunk(b"IEND", b""))
+
+
+def _write_tiff16(fp: IO[bytes], arr: np.ndarray, icc: bytes | None, exif: bytes | None) -> None:
+    """Uncompressed 16-bit RGB / RGBA TIFF, which Pillow cannot write.
+
+    Pillow's IFD writer does the tag encoding (EXIF sub-IFDs included); the
+    pixel data follows the IFD as one strip, as Pillow's own writer does.
+    """
+    height, width, channels = arr.shape
+    ifd = TiffImagePlugin.ImageFileDirectory_v2(prefix=b"II")
+    if exif:
+        tags = Image.Exif()
+        tags.load(exif)
+        for key in tags:
+            if key in _TIFF_LAYOUT_TAGS:
+                continue
+            ifd[key] = tags.get_ifd(key) if key in TiffTags.TAGS_V2_GROUPS else tags.get(key)
+            with contextlib.suppress(Exception):
+                ifd.tagtype[key] = tags.tagtype[key]
+    ifd[256] = width  # ImageWidth
+    ifd[257] = height  # ImageLength
+    ifd[258] = (16,) * channels  # BitsPerSample
+    ifd[259] = 1  # Compression: none
+    ifd[262] = 2  # Photometric: RGB
+    ifd[277] = channels  # SamplesPerPixel
+    ifd[278] = height  # RowsPerStrip
+    ifd[284] = 1  # PlanarConfiguration: chunky
+    if channels == 4:
+        ifd[338] = (2,)  # ExtraSamples: unassociated alpha
+    if icc:
+        ifd[34675] = icc
+    ifd.tagtype[279] = TiffTags.LONG
+    ifd[279] = (height * width * channels * 2,)  # StripByteCounts
+    ifd.tagtype[273] = TiffTags.LONG
+    ifd[273] = (0,)  # StripOffsets, shifted past the IFD by ifd.save
+    ifd.save(fp)  # writes the TIFF header too, as fp is at position 0
+    fp.write(np.ascontiguousarray(arr, dtype="<u2").tobytes())
+
+
+# --------------------------------------------------------------------------
+# Tensors
+
+
+def image_to_tensor(pixels: np.ndarray) -> torch.Tensor:
+    """(H, W, C) uint8/uint16 -> (1, C, H, W) float32 in [0, 1]."""
+    arr = _check_pixels(pixels, 3)
+    scale = 255.0 if arr.dtype == np.uint8 else 65535.0
+    chw = np.ascontiguousarray(arr.transpose(2, 0, 1), dtype=np.float32)
+    return torch.from_numpy(chw).div_(scale).unsqueeze(0)
+
+
+def tensor_to_image(t: torch.Tensor, *, bit_depth: int = 8) -> np.ndarray:
+    """(1, C, H, W) or (C, H, W) float in [0, 1] -> (H, W, C) uint8/uint16.
+
+    Values are clipped to [0, 1], scaled and rounded half away from zero
+    (MATLAB's ``im2uint8``). The arithmetic is done in float64, where
+    ``x * 255`` (or ``* 65535``) of a float32 value is exact, so a value
+    just below a half never rounds up by accident.
+    """
+    if bit_depth not in (8, 16):
+        raise InvalidArgumentError(f"bit_depth must be 8 or 16, not {bit_depth!r}")
+    if not isinstance(t, torch.Tensor) or not t.is_floating_point():
+        raise InvalidArgumentError("tensor_to_image needs a floating-point tensor")
+    if t.dim() == 4:
+        if t.shape[0] != 1:
+            raise InvalidArgumentError(f"expected a batch of one image, got shape {tuple(t.shape)}")
+        t = t[0]
+    if t.dim() != 3 or t.shape[0] not in _CHANNEL_MODES:
+        raise InvalidArgumentError(
+            f"expected shape (1, C, H, W) or (C, H, W) with C in 1..4, got {tuple(t.shape)}"
+        )
+    # .cpu() first: some devices (MPS) have no float64
+    values = t.detach().cpu().to(torch.float64)  # may alias t: no in-place ops below
+    if torch.isnan(values).any():
+        raise InvalidArgumentError("tensor contains NaN values")
+    peak = 255.0 if bit_depth == 8 else 65535.0
+    rounded = torch.floor(values.clamp(0.0, 1.0) * peak + 0.5)
+    dtype = np.uint8 if bit_depth == 8 else np.uint16
+    return np.ascontiguousarray(rounded.numpy().transpose(1, 2, 0).astype(dtype))
