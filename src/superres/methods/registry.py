@@ -28,6 +28,8 @@ METHODS: dict[str, str] = {
     "lanczos3": "superres.methods.interpolation:lanczos3",
     # reconstruction-based
     "ibp": "superres.methods.classical.back_projection:ibp",
+    "btv": "superres.methods.classical.btv:btv",
+    "gpp": "superres.methods.classical.gpp:gpp",
 }
 
 

@@ -1,0 +1,104 @@
+"""The classical methods of issue 9: btv, gpp, freeman, glasner, selfex.
+
+Everything runs on small crops so the file stays quick on a 2-core CPU.
+The "beats bicubic" checks use a 120 x 120 crop of Set5 img_003 (butterfly,
+x3 HR) and Set14 img_001, downscaled x3 by the protocol's MATLAB bicubic; the
+margins are what the methods gain on the full sets (see docs/classical.md),
+loosened.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from superres.evaluation.benchmark import load_uint8
+from superres.evaluation.metrics import protocol_metrics
+from superres.methods.registry import get_method
+from superres.ops.color import rgb_to_y_bt601
+from superres.ops.resize import imresize_matlab
+
+SCALE = 3
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """The machine is shared: two torch threads on a busy 2-core CPU are 10x slower than one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _crop_y(data_dir, dataset: str, name: str, top: int, left: int, size: int = 120) -> torch.Tensor:
+    hr = load_uint8(data_dir / "benchmark" / dataset / "x3" / f"{name}_HR.png")
+    y = rgb_to_y_bt601(hr) if hr.shape[1] == 3 else hr
+    return y[..., top : top + size, left : left + size].to(torch.float64) / 255
+
+
+@pytest.fixture(scope="module")
+def crops(data_dir):
+    """(HR Y, LR Y) pairs, float64 in [0, 1]."""
+    hrs = [_crop_y(data_dir, "Set5", "img_003", 60, 60), _crop_y(data_dir, "Set14", "img_001", 100, 100)]
+    return [(hr, imresize_matlab(hr, 1 / SCALE)) for hr in hrs]
+
+
+def _psnr(sr: torch.Tensor, hr: torch.Tensor) -> float:
+    return float(protocol_metrics(sr.clamp(0, 1), hr, shave=SCALE)[0][0])
+
+
+def _downscale_error(sr: torch.Tensor, lr: torch.Tensor) -> float:
+    """RMS of (SR downscaled - LR), in grey levels."""
+    return float(((imresize_matlab(sr.to(torch.float64), 1 / SCALE) - lr) ** 2).mean().sqrt() * 255)
+
+
+# --- reconstruction priors -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["btv", "gpp"])
+def test_energy_decreases(crops, name):
+    method = get_method(name, iterations=15)
+    _, lr = crops[0]
+    method.upscale(lr, SCALE)
+    energies = method.last_energies
+    assert len(energies) >= 10
+    assert all(b <= a * (1 + 1e-9) for a, b in zip(energies, energies[1:])), energies
+    assert energies[-1] < 0.8 * energies[0]
+
+
+def test_btv_subgradient_matches_prior_definition():
+    """The BTV prior counts each pair of pixels once: a unit step edge of length n costs sum alpha^(|l|+|m|) * n * ..."""
+    from superres.methods.classical.btv import _btv_prior, _shifts
+
+    assert len(_shifts(2)) == 12  # (5 * 5 - 1) / 2
+    x = torch.zeros(1, 1, 10, 10, dtype=torch.float64)
+    assert float(_btv_prior(x, 2, 0.7)) == 0.0
+    x[..., :, 5:] = 1  # vertical edge
+    # shifts with m != 0 cross the edge: for each such (l, m), |m| columns of pixel pairs differ
+    expected = sum(0.7 ** (abs(l) + abs(m)) * m * (10 - abs(l)) for l, m in _shifts(2) if m > 0) / 100
+    assert float(_btv_prior(x, 2, 0.7)) == pytest.approx(expected)
+
+
+# --- all methods -----------------------------------------------------------------------------
+
+ALL = ["btv", "gpp"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_beats_bicubic_on_small_images(crops, name):
+    method = get_method(name)
+    gains = []
+    for hr, lr in crops:
+        bicubic = imresize_matlab(lr, SCALE)
+        sr = method.upscale(lr, SCALE)
+        assert sr.shape == hr.shape
+        gains.append(_psnr(sr, hr) - _psnr(bicubic, hr))
+    assert min(gains) > 0.1, gains
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_rgb_input_and_shape(name):
+    lr = torch.rand(1, 3, 11, 13)
+    sr = get_method(name).upscale(lr, 2)
+    assert sr.shape == (1, 3, 22, 26)
+    assert torch.isfinite(sr).all()
