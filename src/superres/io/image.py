@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import stat
 import struct
 import sys
@@ -46,6 +45,7 @@ import numpy as np
 import torch
 from PIL import Image, TiffImagePlugin, TiffTags, UnidentifiedImageError
 
+from superres.io.atomic import atomic_write as _atomic_write
 from superres.errors import (
     ImageReadError,
     ImageWriteError,
@@ -578,49 +578,6 @@ def _encoder(
         image.save(fp, format=fmt, **options)
 
     return save
-
-
-def _atomic_write(target: Path, encode: Callable[[IO[bytes]], None], overwrite: bool) -> None:
-    parent = target.parent
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for attempt in range(100):
-        # Same folder, so os.replace is a rename; 0o666 lets the umask decide
-        # the final permissions as for any new file.
-        temp = parent / f".{target.name[:100]}.{secrets.token_hex(6)}.tmp"
-        try:
-            fd = os.open(temp, flags, 0o666)
-            break
-        except FileExistsError:
-            if attempt == 99:
-                raise OSError(f"cannot create a temporary file in {os.fspath(parent)!r}") from None
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            encode(fp)
-            fp.flush()
-            os.fsync(fp.fileno())
-        # Check again just before the rename, narrowing the race with another writer.
-        if not overwrite and (target.exists() or target.is_symlink()):
-            raise FileExistsError(str(target))
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    _fsync_folder(parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable where the OS allows it (not on Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

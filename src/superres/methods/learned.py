@@ -76,6 +76,14 @@ class LearnedMethod(YChannelMethod):
         scales = None if any_scale else tuple(sorted(self.weights))
         self.info = replace(info, scales=scales, trainable=True, channels="y")
 
+    @classmethod
+    def from_model(cls, info: MethodInfo, model: nn.Module, card: dict, **options) -> "LearnedMethod":
+        """Wrap a network already in memory (e.g. during training, for validation)."""
+        key = f"<in-memory {info.name}>"
+        method = cls(info, {float(s): key for s in card.get("scales", [])}, **options)
+        method._models[key] = (model, card)
+        return method
+
     def _weights_name(self, scale: float) -> str:
         if scale in self.weights:
             return self.weights[scale]
@@ -97,15 +105,18 @@ class LearnedMethod(YChannelMethod):
             self._models[name] = (model, card)
         return self._models[name]
 
-    def run_network(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """Apply the network to a ``(B, 1, H, W)`` float tensor, honouring device and precision."""
+    def run_network(self, model: nn.Module, x: torch.Tensor, net_scale: int | None = None) -> torch.Tensor:
+        """Apply the network to a ``(B, 1, H, W)`` float tensor, honouring device and precision.
+
+        ``net_scale`` is passed to sub-pixel networks (``input="lr"``), which upsample themselves.
+        """
         x = x.to(self.device, torch.float32)
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode(), torch.autocast(
             device_type=self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"
         ):
-            y = model(x)
+            y = model(x) if net_scale is None else model(x, net_scale)
         return y.float().contiguous()
 
     def network_input(self, y: torch.Tensor, scale: float) -> tuple[torch.Tensor, float]:
@@ -118,7 +129,7 @@ class LearnedMethod(YChannelMethod):
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
         model, card = self.model_for_scale(scale)
         x, net_scale = self.network_input(y, scale)
-        out = self.run_network(model, x).to(y.device, y.dtype)
+        out = self.run_network(model, x, None if net_scale == 1.0 else int(net_scale)).to(y.device, y.dtype)
         if net_scale != 1.0 and net_scale != scale:
             h, w = y.shape[-2:]
             out = imresize_matlab(out, size=(math.ceil(round(h * scale, 9)), math.ceil(round(w * scale, 9))))

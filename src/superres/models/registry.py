@@ -19,6 +19,7 @@ __all__ = ["MODELS", "model_class", "build_model", "model_from_weights", "count_
 MODELS: dict[str, str] = {
     "srcnn": "superres.models.srcnn:SRCNN",
     "vdsr": "superres.models.vdsr:VDSR",
+    "litesr": "superres.models.litesr:LiteSR",
 }
 
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from superres.errors import WeightsError
+from superres.io.atomic import write_bytes_atomic, write_text_atomic
 
 __all__ = [
     "SHIPPED_DIR",
@@ -92,22 +92,9 @@ def read_card(weights_file: Path) -> dict:
         raise WeightsError(f"{card_path}: invalid JSON ({exc})") from None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_card(weights_file: Path, card: dict) -> None:
     """Write ``card`` beside ``weights_file`` (atomically)."""
-    _write_atomic(weights_file.with_suffix(".json"), (json.dumps(card, indent=2, sort_keys=False) + "\n").encode())
+    write_text_atomic(weights_file.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
 
 
 def load_weights(name_or_path: str | os.PathLike, *, verify: bool = True) -> WeightsEntry:
@@ -129,14 +116,8 @@ def save_weights(path: str | os.PathLike, tensors: dict[str, torch.Tensor], card
     if path.suffix != ".safetensors":
         path = path.with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()})
+    write_bytes_atomic(path, data)
     card = dict(card)
     card["name"] = card.get("name") or path.stem
     card["file"] = path.name

@@ -1,0 +1,74 @@
+"""Atomic file writes: a temporary file in the same folder, fsync, then rename.
+
+An interrupted run never leaves a half-written file, and (without
+``overwrite``) never replaces an existing one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+from typing import IO, Callable
+
+__all__ = ["atomic_write", "write_bytes_atomic", "write_text_atomic"]
+
+
+def atomic_write(target: Path, encode: Callable[[IO[bytes]], None], overwrite: bool) -> None:
+    """Write ``target`` by calling ``encode(file)`` on a temporary file, then renaming it.
+
+    Raises ``FileExistsError`` if ``target`` exists and ``overwrite`` is false.
+    """
+    parent = target.parent
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for attempt in range(100):
+        # Same folder, so os.replace is a rename; 0o666 lets the umask decide
+        # the final permissions as for any new file.
+        temp = parent / f".{target.name[:100]}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(temp, flags, 0o666)
+            break
+        except FileExistsError:
+            if attempt == 99:
+                raise OSError(f"cannot create a temporary file in {os.fspath(parent)!r}") from None
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            encode(fp)
+            fp.flush()
+            os.fsync(fp.fileno())
+        # Check again just before the rename, narrowing the race with another writer.
+        if not overwrite and (target.exists() or target.is_symlink()):
+            raise FileExistsError(str(target))
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_folder(parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable where the OS allows it (not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, overwrite: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    atomic_write(Path(path), lambda fp: fp.write(data), overwrite)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, *, overwrite: bool = True) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically."""
+    write_bytes_atomic(path, text.encode("utf-8"), overwrite=overwrite)

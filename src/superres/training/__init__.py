@@ -1,0 +1,1 @@
+"""Training: recipes (config), the shared trainer, schedules, clipping, checkpoints, DDP."""

@@ -1,0 +1,447 @@
+"""The trainer shared by every learned model.
+
+One loop, driven by a frozen :class:`~superres.training.config.TrainConfig`:
+SGD/Adam/AdamW with per-layer learning-rate factors, constant/step/cosine
+schedules (a pure function of the step), gradient clipping by norm, by value
+or VDSR's adjustable clipping, bf16 autocast and channels_last, CUDA when
+present, validation on a benchmark set with the project's own metric, best
+and last checkpoints, exact resume, CSV log and PNG plot, and
+DistributedDataParallel under ``torchrun`` (gloo on CPU, NCCL on GPU).
+
+Exact resume needs no RNG state: batches are a function of ``(seed, step)``
+(:class:`~superres.data.patches.PatchSampler`) and the learning rate a
+function of the step, so a checkpoint holds the weights, the optimiser
+tensors, the step and the bookkeeping.  Checkpoints are safetensors + JSON;
+nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save
+from torch import nn
+
+from superres.errors import TrainingError
+from superres.io.atomic import write_bytes_atomic, write_text_atomic
+from superres.training.config import TrainConfig
+
+__all__ = ["Trainer", "lr_at_step", "hardware_description", "TrainResult"]
+
+_LOG_FIELDS = ["step", "loss", "lr", "val_psnr", "wall_s", "samples_per_s"]
+
+
+def lr_at_step(config: TrainConfig, step: int) -> float:
+    """Base learning rate at ``step`` (0-based) for the recipe's schedule."""
+    base = config.optim.lr
+    sched = config.schedule
+    total = max(1, config.train.steps)
+    if sched.warmup_steps and step < sched.warmup_steps:
+        return base * (step + 1) / sched.warmup_steps
+    if sched.name == "constant":
+        return base
+    if sched.name == "step":
+        if sched.step_size <= 0:
+            raise TrainingError("step schedule needs schedule.step_size > 0")
+        return base * sched.gamma ** (step // sched.step_size)
+    if sched.name == "cosine":
+        start = sched.warmup_steps
+        progress = min(1.0, (step - start) / max(1, total - start))
+        low = base * sched.min_factor
+        return low + 0.5 * (base - low) * (1 + math.cos(math.pi * progress))
+    raise TrainingError(f"unknown schedule {sched.name!r} (constant, step or cosine)")
+
+
+def hardware_description(device: torch.device) -> str:
+    """A short, honest description of what ran the training."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {torch.get_num_threads()} threads"
+
+
+@dataclass
+class TrainResult:
+    step: int
+    best_psnr: float
+    last_loss: float
+    wall_time_s: float
+    run_dir: Path
+
+
+class _Progress:
+    """A one-line progress display on stderr (a log line every N steps when not a terminal)."""
+
+    def __init__(self, total: int, every: int, enabled: bool) -> None:
+        self.total, self.every, self.enabled = total, every, enabled
+        self.tty = sys.stderr.isatty()
+
+    def update(self, step: int, loss: float, psnr: float | None, rate: float) -> None:
+        if not self.enabled:
+            return
+        remaining = (self.total - step) / rate if rate > 0 else float("inf")
+        eta = time.strftime("%H:%M:%S", time.gmtime(remaining)) if math.isfinite(remaining) else "?"
+        done = step / self.total
+        bar = "#" * int(24 * done) + "-" * (24 - int(24 * done))
+        val = f" val {psnr:.3f} dB" if psnr is not None else ""
+        text = f"[{bar}] {step}/{self.total} loss {loss:.3e}{val} {rate:.1f} step/s eta {eta}"
+        if self.tty:
+            print("\r" + text, end="", file=sys.stderr, flush=True)
+        elif step % self.every == 0 or step == self.total:
+            print(text, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            print(file=sys.stderr)
+
+
+class Trainer:
+    """Train ``config`` into ``run_dir`` (resuming from its last checkpoint if there is one)."""
+
+    def __init__(self, config: TrainConfig, run_dir: str | Path, *, data_dir: str | None = None, progress: bool = True, command: str = "") -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.data_dir = data_dir
+        self.command = command
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.is_main = self.rank == 0
+        self.distributed = self.world_size > 1
+        if config.train.threads:
+            torch.set_num_threads(config.train.threads)
+        if torch.cuda.is_available():
+            local = int(os.environ.get("LOCAL_RANK", "0"))
+            self.device = torch.device("cuda", local)
+            torch.cuda.set_device(self.device)
+        else:
+            self.device = torch.device("cpu")
+        if self.distributed and not torch.distributed.is_initialized():
+            torch.distributed.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+        self.progress = _Progress(config.train.steps, config.train.log_every, progress and self.is_main)
+        if config.train.batch_size % self.world_size:
+            raise TrainingError(f"batch size {config.train.batch_size} is not divisible by {self.world_size} processes")
+
+    # ----- building blocks -------------------------------------------------------------
+    def build_model(self) -> nn.Module:
+        from superres.models.registry import build_model
+
+        torch.manual_seed(self.config.train.seed)  # same initial weights on every rank
+        model = build_model(self.config.model.architecture, **self.config.model.args)
+        if self.config.model.init_from:
+            from superres.weights.store import load_weights
+
+            model.load_state_dict(load_weights(self.config.model.init_from).tensors, strict=True)
+        return model
+
+    def build_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        cfg = self.config.optim
+        groups: dict[float, list[nn.Parameter]] = {}
+        for name, param in model.named_parameters():
+            factor = 1.0
+            for prefix, mult in cfg.lr_multipliers.items():
+                if name.startswith(prefix):
+                    factor = float(mult)
+            groups.setdefault(factor, []).append(param)
+        param_groups = [{"params": params, "lr_factor": factor, "lr": cfg.lr * factor} for factor, params in groups.items()]
+        if cfg.name == "sgd":
+            return torch.optim.SGD(param_groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        if cfg.name == "adam":
+            return torch.optim.Adam(param_groups, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
+        if cfg.name == "adamw":
+            return torch.optim.AdamW(param_groups, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
+        raise TrainingError(f"unknown optimiser {cfg.name!r} (sgd, adam or adamw)")
+
+    def loss_fn(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        name = self.config.train.loss
+        if name == "mse":
+            return F.mse_loss(pred, target)
+        if name == "l1":
+            return F.l1_loss(pred, target)
+        if name == "charbonnier":
+            return torch.sqrt((pred - target) ** 2 + 1e-6).mean()
+        raise TrainingError(f"unknown loss {name!r} (mse, l1 or charbonnier)")
+
+    def clip_gradients(self, model: nn.Module, lr: float) -> None:
+        clip = self.config.clip
+        params = [p for p in model.parameters() if p.grad is not None]
+        if clip.mode == "none":
+            return
+        if clip.mode == "norm":
+            torch.nn.utils.clip_grad_norm_(params, clip.value)
+        elif clip.mode == "value":
+            torch.nn.utils.clip_grad_value_(params, clip.value)
+        elif clip.mode == "adjustable":
+            # VDSR: gradients clipped to [-theta / lr, theta / lr], so the update lr * g stays
+            # within theta however high the learning rate.
+            torch.nn.utils.clip_grad_value_(params, clip.value / max(lr, 1e-12))
+        else:
+            raise TrainingError(f"unknown clip mode {clip.mode!r} (none, norm, value, adjustable)")
+
+    # ----- checkpoints -----------------------------------------------------------------
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.run_dir / "checkpoint"
+
+    def save_checkpoint(self, model: nn.Module, optimizer: torch.optim.Optimizer, state: dict) -> None:
+        """Write ``ckpt-<step>.safetensors`` then point ``last.json`` at it (both atomic)."""
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        opt = optimizer.state_dict()
+        scalars: dict[str, dict] = {}
+        for pid, pstate in opt["state"].items():
+            for key, value in pstate.items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"optim.{pid}.{key}"] = value.detach().cpu().contiguous().clone()
+                elif value is not None:
+                    scalars.setdefault(str(pid), {})[key] = value
+        name = f"ckpt-{state['step']:08d}.safetensors"
+        write_bytes_atomic(self.checkpoint_dir / name, save(tensors))
+        groups = [{k: v for k, v in g.items() if k != "params"} | {"params": g["params"]} for g in opt["param_groups"]]
+        meta = dict(state, file=name, optim_groups=groups, optim_scalars=scalars, config=self.config.to_dict())
+        write_text_atomic(self.checkpoint_dir / "last.json", json.dumps(meta, indent=1))
+        for old in self.checkpoint_dir.glob("ckpt-*.safetensors"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
+
+    def load_checkpoint(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> dict | None:
+        meta_path = self.checkpoint_dir / "last.json"
+        if not meta_path.is_file():
+            return None
+        meta = json.loads(meta_path.read_text())
+        if meta["config"]["model"] != self.config.to_dict()["model"]:
+            raise TrainingError(f"{self.run_dir}: checkpoint was made with another model config; use a new --run-dir or --restart")
+        tensors = load_file(str(self.checkpoint_dir / meta["file"]))
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=True)
+        state: dict[int, dict] = {}
+        for key, value in tensors.items():
+            if key.startswith("optim."):
+                _, pid, name = key.split(".", 2)
+                state.setdefault(int(pid), {})[name] = value.to(self.device)
+        for pid, values in meta.get("optim_scalars", {}).items():
+            state.setdefault(int(pid), {}).update(values)
+        optimizer.load_state_dict({"state": state, "param_groups": meta["optim_groups"]})
+        return meta
+
+    # ----- validation and export -------------------------------------------------------
+    def card(self, model: nn.Module, state: dict) -> dict:
+        from superres.models.registry import count_parameters
+
+        cfg = self.config
+        return {
+            "name": f"{cfg.method}.{cfg.name}",
+            "method": cfg.method,
+            "architecture": cfg.model.architecture,
+            "model_args": dict(cfg.model.args),
+            "input": cfg.model.input,
+            "round_y_input": cfg.model.round_y_input,
+            "channels": "y",
+            "scales": sorted({float(s) for s in cfg.data.scales}),
+            "params": count_parameters(model),
+            "training": {
+                "data": list(cfg.data.train),
+                "recipe": cfg.recipe,
+                "command": self.command,
+                "steps": state["step"],
+                "planned_steps": cfg.train.steps,
+                "batch_size": cfg.train.batch_size,
+                "patch_size": cfg.data.patch_size,
+                "optimizer": cfg.optim.name,
+                "lr": cfg.optim.lr,
+                "schedule": cfg.schedule.name,
+                "precision": cfg.train.precision,
+                "wall_time_s": round(state["wall_time_s"], 1),
+                "hardware": hardware_description(self.device),
+                "processes": self.world_size,
+                "best_val_psnr": state.get("best_psnr"),
+                "val_dataset": cfg.train.val_dataset,
+            },
+            "evaluation": {},
+        }
+
+    def _inference_model(self, model: nn.Module) -> nn.Module:
+        return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+    def validate(self, model: nn.Module, state: dict) -> float:
+        """Mean PSNR over the validation set and scales, with the evaluation protocol."""
+        from superres.evaluation.benchmark import evaluate_method
+        from superres.methods.base import MethodInfo
+        from superres.methods.learned import LearnedMethod
+
+        net = self._inference_model(model)
+        net.eval()
+        if hasattr(net, "padding"):
+            net.padding = "replicate"
+        card = self.card(net, state)
+        scales = self.config.train.val_scales or self.config.data.scales
+        info = MethodInfo(name=self.config.method, family="cnn", summary="validation")
+        method = LearnedMethod.from_model(info, net, card, round_y_input=self.config.model.round_y_input, device=self.device)
+        psnrs = []
+        for s in scales:
+            run = evaluate_method(method, self.config.train.val_dataset, float(s), data_dir=self.data_dir)
+            psnrs.append(run.mean_psnr)
+        net.train()
+        if self.config.model.valid_training and hasattr(net, "padding"):
+            net.padding = "valid"
+        return sum(psnrs) / len(psnrs)
+
+    def export(self, model: nn.Module, state: dict, filename: str) -> Path:
+        from superres.weights.store import save_weights
+
+        net = self._inference_model(model)
+        return save_weights(self.run_dir / filename, net.state_dict(), self.card(net, state))
+
+    # ----- the loop --------------------------------------------------------------------
+    def _log_row(self, row: dict) -> None:
+        path = self.run_dir / "log.csv"
+        new = not path.exists()
+        with open(path, "a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=_LOG_FIELDS, lineterminator="\n")
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+
+    def _truncate_log(self, step: int) -> None:
+        # After a resume, rows written past the checkpoint would be repeated: drop them.
+        path = self.run_dir / "log.csv"
+        if not path.exists():
+            return
+        with open(path, newline="") as handle:
+            rows = [r for r in csv.DictReader(handle) if int(r["step"]) <= step]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=_LOG_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomic(path, buffer.getvalue())
+
+    def train(self, *, restart: bool = False, stop_after: int | None = None, on_step: Callable[[int, float], None] | None = None) -> TrainResult:
+        """Run (or resume) the recipe.  ``stop_after`` ends early after that many steps (for tests)."""
+        from superres.data.datasets import training_images
+        from superres.data.patches import PatchSampler, prepare_pairs
+
+        cfg = self.config
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        model = self.build_model().to(self.device)
+        if cfg.model.valid_training and hasattr(model, "padding"):
+            model.padding = "valid"
+        if cfg.train.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        optimizer = self.build_optimizer(model)
+        state = {"step": 0, "best_psnr": None, "wall_time_s": 0.0, "last_loss": None}
+        if not restart:
+            meta = self.load_checkpoint(model, optimizer)
+            if meta is not None:
+                state.update({k: meta[k] for k in ("step", "best_psnr", "wall_time_s", "last_loss")})
+                if self.is_main:
+                    print(f"resuming {cfg.name} at step {state['step']}", file=sys.stderr)
+        if self.is_main:
+            self._truncate_log(state["step"])
+            (self.run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+        files = training_images(list(cfg.data.train), data_dir=self.data_dir)
+        pairs = prepare_pairs(files, cfg.data.scales, input_mode=cfg.model.input, downscales=cfg.data.downscales)
+        sampler = PatchSampler(
+            pairs,
+            patch_size=cfg.data.patch_size,
+            batch_size=cfg.train.batch_size,
+            mode=cfg.data.patch_mode,
+            stride=cfg.data.stride,
+            label_border=cfg.data.label_border,
+            augment=cfg.data.augment,
+            seed=cfg.train.seed,
+        )
+        train_model: nn.Module = model
+        if self.distributed:
+            train_model = nn.parallel.DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        train_model.train()
+        use_bf16 = cfg.train.precision == "bf16"
+        end = cfg.train.steps if stop_after is None else min(cfg.train.steps, state["step"] + stop_after)
+        t_last = window_start = time.perf_counter()
+        steps_since, loss_sum = 0, 0.0
+        while state["step"] < end:
+            step = state["step"]
+            lr = lr_at_step(cfg, step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr * group.get("lr_factor", 1.0)
+            inputs, targets, batch_scale = sampler.batch(step, rank=self.rank, world_size=self.world_size)
+            inputs, targets = inputs.to(self.device), targets.to(self.device)
+            if cfg.train.channels_last:
+                inputs = inputs.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                # Sub-pixel models take the batch's scale (they have one tail per scale).
+                pred = train_model(inputs, batch_scale) if cfg.model.input == "lr" else train_model(inputs)
+            loss = self.loss_fn(pred.float(), targets)
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"loss became {loss.item()} at step {step}; stopped. The last good checkpoint "
+                    f"is in {self.checkpoint_dir}; lower the learning rate or enable clipping"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.clip_gradients(model, lr)
+            optimizer.step()
+            state["step"] = step + 1
+            loss_value = loss.detach().item()
+            state["last_loss"] = loss_value
+            loss_sum += loss_value
+            steps_since += 1
+            now = time.perf_counter()
+            state["wall_time_s"] += now - t_last
+            t_last = now
+            if on_step is not None:
+                on_step(state["step"], loss_value)
+            val_psnr = None
+            s = state["step"]
+            is_last = s == end
+            if self.is_main and (s % cfg.train.val_every == 0 or (is_last and s == cfg.train.steps)):
+                val_psnr = self.validate(train_model, state)
+                if state["best_psnr"] is None or val_psnr > state["best_psnr"]:
+                    state["best_psnr"] = val_psnr
+                    self.export(model, state, "best.safetensors")
+            if self.distributed and (s % cfg.train.val_every == 0):
+                torch.distributed.barrier()
+            if self.is_main and (s % cfg.train.log_every == 0 or val_psnr is not None or is_last):
+                elapsed = max(1e-9, time.perf_counter() - window_start)
+                self._log_row({
+                    "step": s,
+                    "loss": f"{loss_sum / steps_since:.6e}",
+                    "lr": f"{lr:.3e}",
+                    "val_psnr": "" if val_psnr is None else f"{val_psnr:.4f}",
+                    "wall_s": f"{state['wall_time_s']:.1f}",
+                    "samples_per_s": f"{steps_since * cfg.train.batch_size / elapsed:.1f}",
+                })
+                self.progress.update(s, loss_sum / steps_since, state["best_psnr"], steps_since / elapsed)
+                loss_sum, steps_since = 0.0, 0
+                window_start = t_last = time.perf_counter()
+            if self.is_main and (s % cfg.train.checkpoint_every == 0 or is_last):
+                self.save_checkpoint(model, optimizer, state)
+        self.progress.close()
+        if self.is_main:
+            self.export(model, state, "last.safetensors")
+            self.plot()
+        if self.distributed:
+            torch.distributed.barrier()
+        return TrainResult(state["step"], state["best_psnr"] or float("nan"), state["last_loss"] or float("nan"), state["wall_time_s"], self.run_dir)
+
+    def plot(self) -> Path | None:
+        """Loss and validation PSNR against steps, from log.csv, as plot.png (needs matplotlib)."""
+        from superres.training.plots import plot_training_log
+
+        return plot_training_log(self.run_dir / "log.csv", self.run_dir / "plot.png", title=self.config.name)
