@@ -1,0 +1,145 @@
+"""Device, precision, thread and memory policy for inference.
+
+The policy, in one place:
+
+* device: ``"auto"`` (default) picks CUDA when torch sees a GPU, else the CPU;
+  ``"cpu"``, ``"cuda"``, ``"cuda:N"`` and ``"mps"`` are taken as given and
+  refused with a one-line error when that device is not there;
+* threads: all of the CPUs this process may run on, unless ``threads`` says
+  otherwise (torch's own default is the physical cores, which a container's
+  CPU affinity can make wrong in either direction);
+* precision: ``"fp32"`` (default) or ``"bf16"`` (autocast of the network's
+  convolutions; the colour conversion, the bicubic parts and the output
+  quantisation stay fp32).  Only learned methods have a network, so the
+  option changes nothing for the others;
+* layout: networks and their inputs are ``channels_last`` on the CPU (the
+  :class:`~superres.methods.learned.LearnedMethod` adapter does this);
+* gradients: every call runs under :func:`torch.inference_mode`;
+* memory: ``max_memory`` is a byte budget for one image's data (input, output
+  and the tiles in flight); see :mod:`superres.inference.tiling`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import torch
+
+from superres.errors import InvalidArgumentError
+
+__all__ = [
+    "PRECISIONS",
+    "resolve_device",
+    "configure_threads",
+    "configure_method",
+    "parse_memory",
+    "default_max_memory",
+    "format_bytes",
+]
+
+PRECISIONS = ("fp32", "bf16")
+
+_GiB = 1 << 30
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """The :class:`torch.device` that ``device`` names, checked to exist here."""
+    if device is None or (isinstance(device, str) and device.strip().lower() in ("", "auto")):
+        return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise InvalidArgumentError(f"unknown device {device!r} (use auto, cpu, cuda, cuda:N or mps)") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidArgumentError(f"device {device!r} asked for, but torch sees no CUDA GPU here")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InvalidArgumentError(
+                f"device {device!r} asked for, but there are only {torch.cuda.device_count()} CUDA GPU(s)"
+            )
+    elif dev.type == "mps":
+        if not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise InvalidArgumentError(f"device {device!r} asked for, but MPS is not available here")
+    elif dev.type != "cpu":
+        raise InvalidArgumentError(f"unsupported device {device!r} (use auto, cpu, cuda, cuda:N or mps)")
+    return dev
+
+
+def _usable_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Set torch's intra-op threads (default: every CPU this process may use); returns the count."""
+    if threads is None:
+        threads = _usable_cpus()
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise InvalidArgumentError(f"threads must be a positive integer, not {threads!r}")
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
+def configure_method(method, *, device: torch.device, precision: str = "fp32"):
+    """Point a method at ``device`` and ``precision`` (learned methods only; others ignore it).
+
+    Must run before the method's network is first used: networks are loaded
+    lazily by :meth:`~superres.methods.learned.LearnedMethod.model_for_scale`.
+    """
+    if precision not in PRECISIONS:
+        raise InvalidArgumentError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    from superres.methods.learned import LearnedMethod
+
+    if isinstance(method, LearnedMethod):
+        if method._models and method.device != device:  # already loaded elsewhere: move them
+            method._models = {
+                name: (model.to(device), card) for name, (model, card) in method._models.items()
+            }
+        method.device = device
+        method.precision = precision
+    return method
+
+
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+
+
+def parse_memory(text: str | int | float) -> int:
+    """Bytes from ``"4G"``, ``"512M"``, ``"1.5GiB"``, ``"2e9"`` or a number (binary units)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        match = _MEMORY.match(str(text))
+        if match is None:
+            try:
+                value = float(str(text))
+            except ValueError:
+                raise InvalidArgumentError(
+                    f"invalid memory size {text!r} (use e.g. 4G, 512M or a number of bytes)"
+                ) from None
+        else:
+            number, unit, _ = match.groups()
+            value = float(number) * (1 << (10 * " kmgt".index(unit.lower() or " ")))
+    if not value >= 1 << 20 or value != value:
+        raise InvalidArgumentError(f"memory budget {text!r} is too small (at least 1M)")
+    return int(value)
+
+
+def default_max_memory() -> int:
+    """Half of the machine's RAM, at most 8 GiB (at least 1 GiB)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        total = 8 * _GiB
+    return int(max(_GiB, min(8 * _GiB, total // 2)))
+
+
+def format_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

@@ -1,0 +1,160 @@
+"""ONNX export of a learned method's network for one scale, with dynamic height and width.
+
+What is exported is the network exactly as :class:`~superres.methods.learned.LearnedMethod`
+runs it (re-parameterised branches fused where the model can), on the Y
+channel only:
+
+* input ``"y"``: ``(N, 1, H, W)`` float32 in ``[0, 1]``, BT.601 luma
+  (``superres.ops.color.rgb_to_ycbcr_bt601``); for a card with
+  ``input: upsampled`` (SRCNN, VDSR) it is the LR Y already upscaled to
+  the output size with MATLAB bicubic, for ``input: lr`` the LR Y itself;
+* output ``"sr_y"``: ``(N, 1, H', W')`` float32 (``H' = H`` for upsampled
+  input, ``scale * H`` for LR input), not clipped.
+
+Cb/Cr are upscaled with MATLAB bicubic outside the network, as the papers
+do.  The model's metadata (``metadata_props``) records method, scale,
+input kind, colour convention and the weights' sha256.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import os
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from superres.errors import InvalidArgumentError, SuperresError
+
+__all__ = ["export_onnx", "network_for_export"]
+
+
+class _WithScale(nn.Module):
+    """Binds a multi-scale network's ``forward(x, scale)`` to one scale."""
+
+    def __init__(self, model: nn.Module, scale: int) -> None:
+        super().__init__()
+        self.model = model
+        self.scale = int(scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x, self.scale)
+
+
+def network_for_export(method, scale: float) -> tuple[nn.Module, dict, str]:
+    """``(network taking y only, card, name)`` for ``method`` at ``scale``.
+
+    ``method`` is a registered learned method's name (``default`` allowed), a
+    :class:`~superres.methods.learned.LearnedMethod`, or the path of a
+    ``.safetensors`` weights file with its card.
+    """
+    from superres.methods.learned import LearnedMethod
+    from superres.methods.registry import get_method, resolve_method_name
+
+    if isinstance(method, (str, os.PathLike)) and str(method).endswith(".safetensors"):
+        from superres.models.registry import model_from_weights
+
+        model, card = model_from_weights(str(method))
+        scales = [float(s) for s in card.get("scales", [])]
+        if scales and float(scale) not in scales:
+            raise InvalidArgumentError(f"{Path(method).name} serves scale {', '.join(f'{s:g}' for s in scales)}, not {scale:g}")
+        name = str(card.get("method") or card.get("name") or Path(method).stem)
+    else:
+        if isinstance(method, str):
+            name = resolve_method_name(method, scale)
+            method = get_method(name)
+        if not isinstance(method, LearnedMethod):
+            raise InvalidArgumentError(f"{method.info.name!r} is not a learned method: it has no network to export")
+        name = method.info.name
+        method.check_scale(scale)
+        model, card = method.model_for_scale(scale)
+    model = copy.deepcopy(model).float().eval().to(memory_format=torch.contiguous_format)
+    if callable(getattr(model, "fuse", None)):
+        model.fuse()
+    if card.get("input", "upsampled") == "lr":
+        net_scale = math.ceil(scale)
+        if net_scale != scale:
+            raise InvalidArgumentError(
+                f"{name} runs a x{net_scale} network and resizes for x{scale:g}; export an integer scale"
+            )
+        import inspect
+
+        if len(inspect.signature(model.forward).parameters) >= 2:
+            model = _WithScale(model, net_scale)
+    return model, card, name
+
+
+def export_onnx(
+    method_name,
+    scale: float,
+    path: str | os.PathLike,
+    *,
+    opset: int = 17,
+    overwrite: bool = False,
+) -> Path:
+    """Write the network of ``method_name`` (see :func:`network_for_export`) at ``scale`` to ``path``
+
+    ONNX with dynamic N, H and W, written atomically; returns ``path``.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise InvalidArgumentError(f"{str(target)!r} exists (use --overwrite)")
+    if not target.parent.is_dir():
+        raise InvalidArgumentError(f"cannot write {str(target)!r}: folder {str(target.parent)!r} does not exist")
+    model, card, name = network_for_export(method_name, scale)
+    feed = card.get("input", "upsampled")
+    example = torch.rand(1, 1, 40, 48)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        _export(model, example, temp, opset)
+        _add_metadata(temp, {
+            "superres.method": name,
+            "superres.weights": str(card.get("name", "")),
+            "superres.weights_sha256": str(card.get("sha256", "")),
+            "superres.scale": f"{scale:g}",
+            "superres.input": feed,
+            "superres.colour": "Y of BT.601 YCbCr (16-235 range) scaled to [0, 1]; Cb/Cr by MATLAB bicubic",
+        })
+        os.replace(temp, target)
+    except SuperresError:
+        raise
+    except OSError as exc:
+        raise SuperresError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from None
+    except Exception as exc:  # exporter errors are many types
+        raise SuperresError(f"ONNX export of {name} failed: {' '.join(str(exc).split())[:300]}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+    return target
+
+
+def _export(model: nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:
+    axes = {"y": {0: "batch", 2: "height", 3: "width"}, "sr_y": {0: "batch", 2: "out_height", 3: "out_width"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:  # the TorchScript exporter: needs nothing beyond torch
+            torch.onnx.export(model, (example,), str(path), input_names=["y"], output_names=["sr_y"],
+                              dynamic_axes=axes, opset_version=opset, dynamo=False)
+            return
+        except TypeError:
+            pass  # a torch without the legacy exporter: use torch.export (needs onnxscript)
+        dim = torch.export.Dim
+        shapes = {"x": {0: dim("batch"), 2: dim("height", min=8), 3: dim("width", min=8)}}
+        torch.onnx.export(model, (example,), str(path), input_names=["y"], output_names=["sr_y"],
+                          dynamic_shapes=shapes, opset_version=max(opset, 18), dynamo=True)
+
+
+def _add_metadata(path: Path, props: dict[str, str]) -> None:
+    try:
+        import onnx
+    except ImportError:  # metadata is a nicety; the model works without it
+        return
+    model = onnx.load(str(path))
+    for key, value in props.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.save(model, str(path))
