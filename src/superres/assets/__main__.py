@@ -1,0 +1,3 @@
+from superres.assets import main
+
+raise SystemExit(main())
