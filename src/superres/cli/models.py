@@ -1,0 +1,143 @@
+"""``superres models``: the model zoo: scales, cost, benchmark PSNR, and the default per scale.
+
+Parameters and multiply-adds per output pixel are counted from the network
+(:mod:`superres.models.cost`); PSNR comes from the evaluation that
+``superres evaluate`` wrote into each weights card (the default protocol,
+``lr_mode`` rgb, when the card has it).  The default per scale comes from
+:mod:`superres.weights.defaults`, the one place that records it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+DATASETS = ("Set5", "Set14", "BSD100")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "models",
+        help="list every method with scales, parameters, multiply-adds per pixel, PSNR, and the default",
+        description="One row per method and scale: parameters, multiply-adds per output pixel (counted from the "
+        "network), Set5/Set14/BSD100 PSNR from the weights card, and which method `superres upscale` uses by default.",
+    )
+    p.add_argument("--format", "-f", choices=["table", "json", "markdown"], default="table")
+    p.set_defaults(run=run)
+
+
+def card_psnr(card: dict, scale: float) -> dict[str, float]:
+    """``{dataset: mean PSNR}`` at ``scale`` from a card's ``evaluation``; lr_mode rgb preferred."""
+    evaluation = card.get("evaluation") or {}
+    results = evaluation.get("results", []) if isinstance(evaluation, dict) else evaluation
+    found: dict[str, tuple[int, float]] = {}
+    for r in results if isinstance(results, list) else []:
+        if not isinstance(r, dict):
+            continue
+        try:
+            if not math.isclose(float(r.get("scale")), float(scale)):
+                continue
+            mean = r.get("mean")
+            value = float(mean["psnr"] if isinstance(mean, dict) else r["psnr"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        dataset = str(r.get("dataset", ""))
+        rank = 0 if r.get("lr_mode", "rgb") == "rgb" else 1
+        if dataset not in found or rank < found[dataset][0]:
+            found[dataset] = (rank, value)
+    return {k: v for k, (_, v) in found.items()}
+
+
+def _defaults() -> dict[float, str]:
+    from superres.weights.defaults import DEFAULT_METHOD_BY_SCALE
+
+    return {float(s): name for s, name in DEFAULT_METHOD_BY_SCALE.items()}
+
+
+def collect_rows() -> list[dict]:
+    """One dict per (method, scale): the data behind the table."""
+    from superres.errors import SuperresError
+    from superres.methods.learned import LearnedMethod
+    from superres.methods.registry import METHODS, get_method
+    from superres.models.cost import model_cost
+
+    defaults = _defaults()
+    rows: list[dict] = []
+    for name in METHODS:
+        try:
+            method = get_method(name)
+        except SuperresError as exc:
+            rows.append({"method": name, "scale": None, "family": "", "params": None, "macs_per_pixel": None,
+                         "psnr": {}, "default_for": [], "note": str(exc).split(";")[0]})
+            continue
+        info = method.info
+        base = {"method": name, "family": info.family, "note": ""}
+        if isinstance(method, LearnedMethod) and info.scales:
+            for scale in info.scales:
+                row = dict(base, scale=scale, default_for=[scale] if defaults.get(scale) == name else [])
+                try:
+                    model, card = method.model_for_scale(scale)
+                    cost = model_cost(model, card, scale)
+                    row.update(params=cost.params, macs_per_pixel=cost.macs_per_pixel, psnr=card_psnr(card, scale),
+                               weights=card.get("name"))
+                except SuperresError as exc:
+                    row.update(params=None, macs_per_pixel=None, psnr={}, note=str(exc))
+                rows.append(row)
+        else:
+            scales = info.scales
+            rows.append(dict(base, scale=None if scales is None else ",".join(f"{s:g}" for s in scales),
+                             params=0, macs_per_pixel=None, psnr={},
+                             default_for=sorted(s for s, m in defaults.items() if m == name)))
+    return rows
+
+
+def _fmt_count(n: float | None) -> str:
+    if n is None:
+        return "-"
+    if n == 0:
+        return "0"
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return f"{n:.0f}"
+
+
+def _table(rows: list[dict]) -> list[list[str]]:
+    header = ["method", "scale", "params", "MACs/px", *DATASETS, "default"]
+    lines = [header]
+    for r in rows:
+        scale = r["scale"]
+        shown = "any" if scale is None and not r["note"] else ("-" if scale is None else
+                                                              (f"x{scale:g}" if isinstance(scale, float) else scale))
+        default = ",".join(f"x{s:g}" for s in r["default_for"])
+        psnr = [f"{r['psnr'][d]:.2f}" if d in r["psnr"] else "-" for d in DATASETS]
+        line = [r["method"], shown, _fmt_count(r["params"]), _fmt_count(r["macs_per_pixel"]), *psnr,
+                f"* {default}" if default else ""]
+        if r["note"]:
+            line[-1] = (line[-1] + " " if line[-1] else "") + f"({r['note']})"
+        lines.append(line)
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = collect_rows()
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    lines = _table(rows)
+    if args.format == "markdown":
+        print("| " + " | ".join(lines[0]) + " |")
+        print("|" + "|".join("---" for _ in lines[0]) + "|")
+        for line in lines[1:]:
+            print("| " + " | ".join(cell.replace("|", "/") for cell in line) + " |")
+    else:
+        widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
+        for line in lines:
+            print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[-1])
+    print("\nMACs/px: multiply-adds per output pixel, counted from the network; PSNR (dB, Y channel) from the "
+          "weights card's evaluation; * marks the method `superres upscale` uses by default at that scale.",
+          file=sys.stderr if args.format == "markdown" else sys.stdout)
+    return 0
