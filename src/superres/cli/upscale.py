@@ -286,6 +286,11 @@ def run(args: argparse.Namespace) -> int:
             skipped += 1
             progress.message(f"[{progress.index}/{progress.total}] {job.source} -> {job.target}: exists, skipped")
             continue
+        if args.out_dir is not None and args.recursive and not job.target.parent.exists():
+            try:  # the sub-folder of --out-dir that mirrors the input's
+                job.target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # reported just below
         reason = _writable_folder(job.target)
         if reason is not None:
             failed.append(reason)
