@@ -1,0 +1,111 @@
+"""``superres.upscale``/``load_model``/``list_models``: same kind out as in, same pixels as the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import superres
+from superres.errors import InvalidArgumentError, UnknownNameError
+from superres.io import read_image, write_image
+
+
+def _pixels(h=14, w=17, c=3, dtype=np.uint8, seed=0):
+    top = 255 if dtype == np.uint8 else 65535
+    return (np.random.default_rng(seed).random((h, w, c)) * top).astype(dtype)
+
+
+def test_import_superres_does_not_import_torch():
+    code = "import sys, superres; assert 'torch' not in sys.modules; print(callable(superres.upscale))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
+
+
+def test_numpy_in_numpy_out():
+    rgb = _pixels()
+    out = superres.upscale(rgb, 2, model="bicubic")
+    assert out.shape == (28, 34, 3) and out.dtype == np.uint8
+    gray = superres.upscale(_pixels(c=1)[:, :, 0], 3)
+    assert gray.shape == (42, 51) and gray.dtype == np.uint8
+    wide = superres.upscale(_pixels(c=4, dtype=np.uint16), 2.5)
+    assert wide.shape == (35, 43, 4) and wide.dtype == np.uint16
+    flt = superres.upscale(rgb.astype(np.float32) / 255, 2)
+    assert flt.dtype == np.float32 and abs(flt.astype(np.float64) * 255 - out).max() < 0.51
+
+
+def test_tensor_in_tensor_out():
+    x = torch.rand(2, 3, 10, 12)
+    out = superres.upscale(x, 2)
+    assert out.shape == (2, 3, 20, 24) and out.dtype == torch.float32
+    one = superres.upscale(x[1], 2)
+    assert one.shape == (3, 20, 24) and torch.equal(one, out[1])
+    u8 = superres.upscale((x * 255).round().to(torch.uint8), 2)
+    assert u8.dtype == torch.uint8 and u8.shape == (2, 3, 20, 24)
+
+
+@pytest.mark.parametrize("mode, expect", [("L", "L"), ("LA", "LA"), ("RGB", "RGB"), ("RGBA", "RGBA"), ("P", "RGB"),
+                                          ("1", "L"), ("CMYK", "RGB")])
+def test_pil_in_pil_out(mode, expect):
+    im = Image.fromarray(_pixels(c=4) if mode in ("LA", "RGBA") else _pixels(c=3)).convert(mode)
+    im.info["icc_profile"] = b"profile"
+    out = superres.upscale(im, 2)
+    assert isinstance(out, Image.Image) and out.mode == expect and out.size == (34, 28)
+    assert out.info.get("icc_profile") == b"profile"
+
+
+def test_pil_palette_with_transparency_becomes_rgba():
+    im = Image.fromarray(_pixels(c=3)).quantize(8)
+    im.info["transparency"] = 0
+    assert superres.upscale(im, 2).mode == "RGBA"
+
+
+def test_pil_16bit_gray():
+    im = Image.fromarray(_pixels(c=1, dtype=np.uint16)[:, :, 0])
+    assert im.mode == "I;16"
+    out = superres.upscale(im, 2)
+    assert out.mode == "I;16" and out.size == (34, 28)
+    assert np.any(np.asarray(out).astype(np.int64) % 257 != 0)
+
+
+def test_path_in_path_out_equals_the_array_result(tmp_path):
+    src = tmp_path / "a.png"
+    write_image(src, _pixels())
+    out = superres.upscale(src, 2, output=tmp_path / "b.png")
+    assert out == tmp_path / "b.png"
+    assert np.array_equal(read_image(out).pixels, superres.upscale(_pixels(), 2))
+    with pytest.raises(InvalidArgumentError, match="exists"):
+        superres.upscale(src, 2, output=out)
+    with pytest.raises(InvalidArgumentError, match="output="):
+        superres.upscale(str(src), 2)
+
+
+def test_errors_are_superres_errors():
+    with pytest.raises(UnknownNameError):
+        superres.upscale(_pixels(), 2, model="no-such-model")
+    with pytest.raises(InvalidArgumentError):
+        superres.upscale(_pixels(), 0.5)
+    with pytest.raises(InvalidArgumentError):
+        superres.upscale([[1, 2], [3, 4]], 2)
+    with pytest.raises(InvalidArgumentError, match="scale"):
+        superres.load_model("default")
+
+
+def test_load_model_and_list_models(learned):
+    names = [info.name for info in superres.list_models()]
+    assert "bicubic" in names and "ibp" in names
+    method = superres.load_model("default", scale=4)
+    from superres.weights.defaults import default_method_for_scale
+
+    assert method.info.name == default_method_for_scale(4)
+    bicubic = superres.load_model("bicubic")
+    lr = torch.rand(1, 3, 8, 9)
+    assert bicubic.upscale(lr, 2).shape == (1, 3, 16, 18)
+    # an SRMethod instance is accepted as the model
+    srcnn, _ = learned("srcnn")
+    assert superres.upscale(lr, 3, model=srcnn).shape == (1, 3, 24, 27)
