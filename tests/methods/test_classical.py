@@ -81,7 +81,19 @@ def test_btv_subgradient_matches_prior_definition():
 
 # --- all methods -----------------------------------------------------------------------------
 
-ALL = ["btv", "gpp"]
+ALL = ["btv", "gpp", "glasner"]
+BACK_PROJECTED = ["glasner"]
+
+
+@pytest.mark.parametrize("name", BACK_PROJECTED)
+def test_back_projected_result_downscales_to_lr(crops, name):
+    """The final back-projection makes SR, bicubic-downscaled, agree with LR far better than bicubic does."""
+    _, lr = crops[0]
+    sr = get_method(name).upscale(lr, SCALE)
+    bicubic_error = _downscale_error(imresize_matlab(lr, SCALE), lr)
+    error = _downscale_error(sr, lr)
+    assert error < 0.5, error  # grey levels RMS
+    assert error < 0.2 * bicubic_error, (error, bicubic_error)
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -30,9 +30,7 @@ METHODS: dict[str, str] = {
     "ibp": "superres.methods.classical.back_projection:ibp",
     "btv": "superres.methods.classical.btv:btv",
     "gpp": "superres.methods.classical.gpp:gpp",
-    "freeman": "superres.methods.classical.freeman:freeman",
     "glasner": "superres.methods.classical.glasner:glasner",
-    "selfex": "superres.methods.classical.selfex:selfex",
     # trained networks (weights shipped in superres/weights/files)
     "srcnn-915": "superres.methods.networks:srcnn_915",
     "srcnn-935": "superres.methods.networks:srcnn_935",
