@@ -125,12 +125,13 @@ def upscale(
     import torch
 
     from superres.inference import prepare_method
-    from superres.inference.device import parse_memory
+    from superres.inference.device import parse_memory, resolve_device
 
     budget = None if max_memory is None else parse_memory(max_memory)
-    method = prepare_method(model, _scale(scale), device=device, precision=precision)
+    dev = resolve_device(device)
+    method = prepare_method(model, _scale(scale), device=dev, precision=precision)
     scale = float(scale)
-    options = dict(max_memory=budget, tile=tile)
+    options = dict(max_memory=budget, tile=tile, device=dev)
 
     if isinstance(image, (str, os.PathLike)):
         return _upscale_path(Path(image), output, overwrite, method, scale, options)

@@ -74,8 +74,8 @@ def collect_rows() -> list[dict]:
             continue
         info = method.info
         base = {"method": name, "family": info.family, "note": ""}
-        if isinstance(method, LearnedMethod) and info.scales:
-            for scale in info.scales:
+        if isinstance(method, LearnedMethod):
+            for scale in info.scales or sorted(method.weights):  # any-scale models: the trained ones
                 row = dict(base, scale=scale, default_for=[scale] if defaults.get(scale) == name else [])
                 try:
                     model, card = method.model_for_scale(scale)
