@@ -1,0 +1,255 @@
+"""Speed and memory of ``superres upscale``, as ratios measured in one run.
+
+Prints, for every shipped model (every registered learned method whose
+weights are in the package) and for bicubic:
+
+* milliseconds per output megapixel at fp32 and bf16 (the whole pipeline of
+  :func:`superres.inference.upscale_array`: colour conversion, network,
+  Cb/Cr bicubic, quantisation), best of ``--repeat`` runs after a warm-up;
+* the machine's convolution ceiling, measured in the same run: a 3x3
+  64->64 convolution on a 64x256x256 channels_last tensor (fp32 and bf16),
+  and the fraction of it each network reaches (its multiply-adds per output
+  pixel, counted by :mod:`superres.models.cost`, times pixels per second,
+  over the ceiling);
+* bicubic through the upscale pipeline against ``imresize_matlab`` alone on
+  the same pixels (the foundation's resize): the ratio should be <= 1.0x-ish;
+* the peak resident memory (``ru_maxrss``) of a separate process that runs
+  ``superres upscale`` on a 5000x5000 RGB PNG at x4 with the default model
+  and the default memory budget, and its wall time (``--skip-big`` skips it).
+
+``--architectures`` also times the registered architectures with random
+weights (srcnn, vdsr, litesr variants): the speed of a network does not
+depend on its weights, so this gives the figures before weights ship.
+
+Run: ``python benchmarks/bench_upscale.py [--architectures] [--skip-big]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# The same thread policy as `superres upscale` (see superres/cli/upscale.py); set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from superres.inference import configure_threads, prepare_method, upscale_array  # noqa: E402
+from superres.inference.device import default_max_memory, format_bytes  # noqa: E402
+from superres.methods.learned import LearnedMethod  # noqa: E402
+
+
+def _best_time(fn, repeat: int) -> float:
+    fn()  # warm-up: weights load, oneDNN primitive creation
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def conv_ceiling(dtype: torch.dtype, repeat: int) -> float:
+    """Multiply-adds per second of a big 3x3 64->64 convolution (channels_last)."""
+    x = torch.rand(1, 64, 256, 256).contiguous(memory_format=torch.channels_last)
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1).eval().to(memory_format=torch.channels_last)
+    macs = 256 * 256 * 64 * 64 * 9
+
+    def run():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+            conv(x)
+
+    return macs / _best_time(run, repeat)
+
+
+def test_image(side: int, seed: int = 0) -> np.ndarray:
+    from superres.assets import make_sample
+
+    base = make_sample(256, 192, seed=seed)
+    reps = (-(-side // base.shape[0]), -(-side // base.shape[1]), 1)
+    return np.ascontiguousarray(np.tile(base, reps)[:side, :side])
+
+
+def _cost(method, scale) -> float | None:
+    if not isinstance(method, LearnedMethod):
+        return None
+    from superres.models.cost import model_cost
+
+    model, card = method.model_for_scale(scale)
+    return model_cost(model, card, scale).macs_per_pixel
+
+
+def time_method(method, scale: float, pixels: np.ndarray, precision: str, repeat: int) -> float:
+    """Milliseconds per output megapixel of the whole upscale pipeline."""
+    if isinstance(method, LearnedMethod):
+        method.precision = precision
+    out_px = np.prod([int(np.ceil(n * scale)) for n in pixels.shape[:2]])
+    seconds = _best_time(lambda: upscale_array(pixels, method, scale), repeat)
+    return seconds * 1e3 / (out_px / 1e6)
+
+
+def shipped_methods() -> list[tuple[str, object]]:
+    from superres.errors import SuperresError
+    from superres.methods.registry import METHODS, get_method
+
+    found = [("bicubic", get_method("bicubic"))]
+    for name in METHODS:
+        try:
+            method = get_method(name)
+        except SuperresError:
+            continue
+        if isinstance(method, LearnedMethod):
+            found.append((name, method))
+    return found
+
+
+def random_architectures(folder: Path) -> list[tuple[str, object]]:
+    from superres.methods.base import MethodInfo
+    from superres.models.registry import MODELS, build_model
+    from superres.weights.store import save_weights
+
+    specs = [("srcnn (random)", "srcnn", {}, "upsampled", [2, 3, 4]),
+             ("vdsr (random)", "vdsr", {}, "upsampled", [2, 3, 4])]
+    if "litesr" in MODELS:
+        from superres.models.litesr import VARIANTS
+
+        for variant, args in VARIANTS.items():
+            specs.append((f"litesr-{variant} (random)", "litesr", {"scales": [2, 3, 4], **args}, "lr", [2, 3, 4]))
+    methods = []
+    for label, arch, args, feed, scales in specs:
+        model = build_model(arch, **args)
+        path = save_weights(folder / f"{arch}-{len(methods)}.safetensors", model.state_dict(),
+                            {"architecture": arch, "model_args": args, "scales": scales, "input": feed})
+        info = MethodInfo(name=label, family="cnn", summary="random weights, for timing")
+        method = LearnedMethod(info, {float(s): str(path) for s in scales})
+        loaded, _ = method.model_for_scale(float(scales[0]))  # one file serves every scale
+        if hasattr(loaded, "fuse"):  # inference form: re-parameterised branches merged
+            loaded.fuse()
+            loaded.to(memory_format=torch.channels_last)
+        methods.append((label, method))
+    return methods
+
+
+def peak_memory_big(side: int, scale: float, workdir: Path) -> dict:
+    """Run `superres upscale` on a side x side PNG in a fresh process; its peak RSS and wall time."""
+    from superres.io import write_image
+
+    src = workdir / "big.png"
+    write_image(src, test_image(side), overwrite=True)
+    out = workdir / "big_x4.png"
+    code = (
+        "import json, resource, sys, time\n"
+        "from superres.cli.main import main\n"
+        "t = time.perf_counter()\n"
+        f"rc = main(['upscale', {str(src)!r}, '-o', {str(out)!r}, '-s', '{scale:g}', '-q', '--overwrite'])\n"
+        "print(json.dumps({'rc': rc, 'seconds': time.perf_counter() - t,"
+        " 'maxrss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+    )
+    base_code = ("import json, resource, torch, superres.cli.main, superres.inference\n"
+                 "print(json.dumps({'maxrss_kib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))")
+    baseline = json.loads(subprocess.run([sys.executable, "-c", base_code], capture_output=True, text=True,
+                                         check=True).stdout.strip().splitlines()[-1])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode != 0 and not proc.stdout.strip():
+        raise RuntimeError(proc.stderr)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["baseline_kib"] = baseline["maxrss_kib"]
+    result["output_bytes"] = out.stat().st_size if out.exists() else 0
+    out.unlink(missing_ok=True)
+    src.unlink(missing_ok=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--architectures", action="store_true", help="also time random-weight architectures")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--output-mp", type=float, default=0.25, help="output megapixels per timed image")
+    parser.add_argument("--skip-big", action="store_true", help="skip the 5000x5000 x4 memory run")
+    parser.add_argument("--big-side", type=int, default=5000)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--threads", type=int, help="torch threads (default: all usable CPUs, as superres upscale)")
+    args = parser.parse_args(argv)
+
+    threads = configure_threads(args.threads)
+    bf16_native = "avx512_bf16" in Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else None
+    print(f"torch {torch.__version__}, {threads} threads, CPU bf16 instructions: {bf16_native}")
+    ceiling = {p: conv_ceiling(dt, args.repeat) for p, dt in (("fp32", torch.float32), ("bf16", torch.bfloat16))}
+    print(f"conv ceiling (3x3 64->64, 64x256x256): fp32 {ceiling['fp32'] / 1e9:.1f} GMAC/s, "
+          f"bf16 {ceiling['bf16'] / 1e9:.1f} GMAC/s")
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        methods = shipped_methods() + (random_architectures(Path(tmp)) if args.architectures else [])
+        for name, method in methods:
+            scales = method.info.scales or (2.0, 3.0, 4.0)
+            for scale in scales:
+                side = max(16, int(round((args.output_mp * 1e6) ** 0.5 / scale)))
+                pixels = test_image(side)
+                m = prepare_method(method, scale, device="cpu")
+                macs = _cost(m, scale)
+                row = {"method": name, "scale": scale, "macs_per_pixel": macs}
+                for precision in ("fp32", "bf16"):
+                    if precision == "bf16" and not isinstance(m, LearnedMethod):
+                        row["bf16_ms_per_mp"] = None
+                        continue
+                    ms = time_method(m, scale, pixels, precision, args.repeat)
+                    row[f"{precision}_ms_per_mp"] = ms
+                    row[f"{precision}_ceiling_fraction"] = (
+                        None if macs is None else macs * 1e6 / (ms / 1e3) / ceiling[precision])
+                if isinstance(m, LearnedMethod):
+                    m.precision = "fp32"
+                rows.append(row)
+                print(_row_text(row), flush=True)
+
+        # bicubic through the pipeline vs the foundation's resize on the same pixels
+        from superres.ops.resize import imresize_matlab
+
+        pixels = test_image(512)
+        bicubic = prepare_method("bicubic", 4.0, device="cpu")
+        t_pipe = _best_time(lambda: upscale_array(pixels, bicubic, 4.0), args.repeat)
+        tensor = torch.from_numpy(pixels).permute(2, 0, 1)[None].contiguous()
+        t_resize = _best_time(lambda: imresize_matlab(tensor, 4.0), args.repeat)
+        print(f"bicubic x4 of 512x512 uint8: upscale pipeline {t_pipe * 1e3:.0f} ms, imresize_matlab alone "
+              f"{t_resize * 1e3:.0f} ms: ratio {t_pipe / t_resize:.2f}x")
+
+        big = None
+        if not args.skip_big:
+            from superres.weights.defaults import default_method_for_scale
+
+            print(f"peak memory: {args.big_side}x{args.big_side} RGB at x4 with the default model "
+                  f"({default_method_for_scale(4.0)}), default budget {format_bytes(default_max_memory())} ...",
+                  flush=True)
+            big = peak_memory_big(args.big_side, 4.0, Path(tmp))
+            print(f"  exit {big['rc']}, {big['seconds']:.0f} s, peak RSS {big['maxrss_kib'] / 2**20:.2f} GiB "
+                  f"(python + torch alone: {big['baseline_kib'] / 2**20:.2f} GiB; output PNG "
+                  f"{big['output_bytes'] / 2**20:.0f} MiB)")
+
+    if args.json:
+        args.json.write_text(json.dumps({"ceiling": ceiling, "rows": rows, "big": big, "threads": threads},
+                                        indent=2) + "\n")
+    return 0
+
+
+def _row_text(row: dict) -> str:
+    def ms(key):
+        return "-" if row.get(key) is None else f"{row[key]:9.0f}"
+
+    def frac(key):
+        return "-" if row.get(key) is None else f"{100 * row[key]:5.1f}%"
+
+    macs = "-" if row["macs_per_pixel"] is None else f"{row['macs_per_pixel'] / 1e3:.1f}k"
+    return (f"{row['method']:<26} x{row['scale']:g}  MACs/px {macs:>8}  fp32 {ms('fp32_ms_per_mp')} ms/MP "
+            f"({frac('fp32_ceiling_fraction')} of ceiling)  bf16 {ms('bf16_ms_per_mp')} ms/MP "
+            f"({frac('bf16_ceiling_fraction')})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
