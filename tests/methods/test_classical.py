@@ -81,8 +81,8 @@ def test_btv_subgradient_matches_prior_definition():
 
 # --- all methods -----------------------------------------------------------------------------
 
-ALL = ["btv", "gpp", "glasner"]
-BACK_PROJECTED = ["glasner"]
+ALL = ["btv", "gpp", "glasner", "selfex"]
+BACK_PROJECTED = ["glasner", "selfex"]
 
 
 @pytest.mark.parametrize("name", BACK_PROJECTED)
@@ -114,3 +114,50 @@ def test_rgb_input_and_shape(name):
     sr = get_method(name).upscale(lr, 2)
     assert sr.shape == (1, 3, 22, 26)
     assert torch.isfinite(sr).all()
+
+
+# --- patch search ----------------------------------------------------------------------------
+
+
+def test_local_window_search_equals_brute_force():
+    from superres.methods.classical._patches import local_window_search
+
+    g = torch.Generator().manual_seed(1)
+    h, w, d, radius = 9, 11, 6, 2
+    database = torch.rand(h * w, d, generator=g, dtype=torch.float64)
+    queries = torch.rand(40, d, generator=g, dtype=torch.float64)
+    centres = torch.stack([torch.randint(0, h, (40,), generator=g), torch.randint(0, w, (40,), generator=g)], 1)
+    ssd, idx = local_window_search(queries, database, (h, w), centres, radius)
+    for q in range(40):
+        rows = range(max(0, centres[q, 0] - radius), min(h, centres[q, 0] + radius + 1))
+        cols = range(max(0, centres[q, 1] - radius), min(w, centres[q, 1] + radius + 1))
+        cands = torch.tensor([r * w + c for r in rows for c in cols])
+        dists = ((database[cands] - queries[q]) ** 2).sum(1)
+        assert int(idx[q]) == int(cands[dists.argmin()])
+        assert float(ssd[q]) == pytest.approx(float(dists.min()))
+
+
+def test_patchmatch_finds_rotated_patches():
+    """Patches of a 90-degree-rotated copy of the image: from the untransformed patch at the
+    right centre, PatchMatch finds the rotation; the cost never rises above the start's."""
+    from superres.methods.classical._patches import unfold_patches
+    from superres.methods.classical.selfex import _sample, patchmatch
+
+    g = torch.Generator().manual_seed(0)
+    image = imresize_matlab(torch.rand(1, 1, 12, 12, generator=g, dtype=torch.float64), size=(36, 36))
+    rotated = torch.rot90(image, 1, dims=(-2, -1))[..., 8:20, 8:20]  # rotated[i, j] = image[j, 35 - i]
+    queries = unfold_patches(rotated, 5)  # 8 x 8 grid of centres (10 + i, 10 + j) in rot90(image)
+    queries = queries - queries.mean(1, keepdim=True)
+    ii, jj = torch.meshgrid(torch.arange(8.0) + 10, torch.arange(8.0) + 10, indexing="ij")
+    start = torch.stack([jj.reshape(-1), 35 - ii.reshape(-1)], 1).to(torch.float64)
+    nnf = patchmatch(queries, (8, 8), image, start, iterations=8, generator=torch.Generator().manual_seed(0))
+    r = torch.arange(5, dtype=torch.float64) - 2
+    offsets = torch.stack(torch.meshgrid(r, r, indexing="ij"), -1).reshape(-1, 2)
+    zero, one = torch.zeros(64, dtype=torch.float64), torch.ones(64, dtype=torch.float64)
+    first = _sample(image, start[:, 0], start[:, 1], zero, zero, zero, one, offsets)
+    start_cost = ((first - first.mean(1, keepdim=True) - queries) ** 2).sum(1)
+    assert bool((nnf.cost <= start_cost + 1e-12).all())
+    found = nnf.cost < 0.01 * start_cost
+    assert int(found.sum()) >= 48, int(found.sum())
+    assert bool(((nnf.theta[found] - torch.pi / 2).abs() < 0.1).all())
+    assert bool(((nnf.py[found] - start[found, 0]).abs() < 0.5).all())

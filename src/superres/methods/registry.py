@@ -31,12 +31,7 @@ METHODS: dict[str, str] = {
     "btv": "superres.methods.classical.btv:btv",
     "gpp": "superres.methods.classical.gpp:gpp",
     "glasner": "superres.methods.classical.glasner:glasner",
-    # trained networks (weights shipped in superres/weights/files)
-    "srcnn-915": "superres.methods.networks:srcnn_915",
-    "srcnn-935": "superres.methods.networks:srcnn_935",
-    "srcnn-955": "superres.methods.networks:srcnn_955",
-    "vdsr": "superres.methods.networks:vdsr",
-    "litesr-small": "superres.methods.networks:litesr_small",
+    "selfex": "superres.methods.classical.selfex:selfex",
 }
 
 

@@ -40,7 +40,7 @@ from superres.methods.classical._patches import fold_average, local_window_searc
 from superres.methods.classical.back_projection import back_project
 from superres.ops.resize import imresize_matlab
 
-__all__ = ["Glasner", "glasner", "glasner_step"]
+__all__ = ["Glasner", "glasner", "glasner_step", "example_pairs"]
 
 
 def _centred(patches: torch.Tensor) -> torch.Tensor:
@@ -60,6 +60,25 @@ def _grid_centres(
     return torch.stack(torch.meshgrid(cy, cx, indexing="ij"), -1).reshape(-1, 2)
 
 
+def example_pairs(image: torch.Tensor, ratio_h: float, ratio_w: float, levels: int, *, min_side: int):
+    """Step 2 of the module docstring: yields ``(j, lo_j, hi_j)`` for the pyramid levels of ``image``.
+
+    ``S_j`` is ``image`` downscaled by ``ratio^j`` (MATLAB bicubic); levels whose
+    smaller side would fall under ``min_side`` are skipped.
+    """
+    source = image
+    for j in range(levels):
+        if j > 0:
+            hj = round(image.shape[-2] / ratio_h**j)
+            wj = round(image.shape[-1] / ratio_w**j)
+            if min(hj, wj) < min_side:
+                return
+            source = imresize_matlab(image, size=(hj, wj))
+        small = (max(1, round(source.shape[-2] / ratio_h)), max(1, round(source.shape[-1] / ratio_w)))
+        low = imresize_matlab(imresize_matlab(source, size=small), size=tuple(source.shape[-2:]))
+        yield j, low, source - low
+
+
 def glasner_step(
     image: torch.Tensor,
     size: tuple[int, int],
@@ -77,19 +96,9 @@ def glasner_step(
     queries = _centred(unfold_patches(upscaled, patch, stride))
     best = torch.full((queries.shape[0],), float("inf"), dtype=image.dtype)
     best_hi = torch.zeros_like(queries)
-    source = image
-    for j in range(levels):
-        if j > 0:
-            hj = round(image.shape[-2] / ratio_h**j)
-            wj = round(image.shape[-1] / ratio_w**j)
-            if min(hj, wj) < 2 * patch:
-                break
-            source = imresize_matlab(image, size=(hj, wj))
-        small = (max(1, round(source.shape[-2] / ratio_h)), max(1, round(source.shape[-1] / ratio_w)))
-        low = imresize_matlab(imresize_matlab(source, size=small), size=tuple(source.shape[-2:]))
-        high = source - low
-        db_hw = (source.shape[-2] - patch + 1, source.shape[-1] - patch + 1)
-        centres = _grid_centres(tuple(size), tuple(source.shape[-2:]), patch, ratio_h ** (j + 1), ratio_w ** (j + 1), stride)
+    for j, low, high in example_pairs(image, ratio_h, ratio_w, levels, min_side=2 * patch):
+        db_hw = (high.shape[-2] - patch + 1, high.shape[-1] - patch + 1)
+        centres = _grid_centres(tuple(size), tuple(high.shape[-2:]), patch, ratio_h ** (j + 1), ratio_w ** (j + 1), stride)
         ssd, idx = local_window_search(queries, _centred(unfold_patches(low, patch)), db_hw, centres, radius)
         better = ssd < best
         best = torch.where(better, ssd, best)
