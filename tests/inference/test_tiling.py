@@ -200,3 +200,21 @@ def test_bf16_runs_close_to_fp32(learned):
     bf16 = upscale_tensor(lr, method, 2.0)
     assert bf16.dtype == torch.float32
     assert (fp32 - bf16).abs().max() < 0.05
+
+
+def test_16bit_and_float_images_are_never_squeezed_to_8_bits(learned):
+    from superres.inference.tiling import with_uint8_mode
+
+    method, _ = learned("srcnn")
+    method.round_y_input = True  # SRCNN's protocol: Y rounded to 8 bits before the network
+    wide = with_uint8_mode(method, False)
+    assert wide.round_y_input is False and method.round_y_input is True
+    assert with_uint8_mode(method, True) is method
+    bicubic = get_method("bicubic")
+    assert with_uint8_mode(bicubic, False).as_uint8 is False and bicubic.as_uint8 is True
+    pixels = (np.random.default_rng(2).random((12, 14, 3)) * 65535).astype(np.uint16)
+    out = upscale_array(pixels, method, 3.0)
+    from superres.io import image_to_tensor, tensor_to_image
+
+    expect = tensor_to_image(wide.upscale(image_to_tensor(pixels), 3.0), bit_depth=16)
+    assert out.dtype == np.uint16 and np.array_equal(out, expect)

@@ -362,11 +362,15 @@ def with_uint8_mode(method: SRMethod, uint8_valued: bool) -> SRMethod:
     input is 8-bit valued (MATLAB's uint8 resize).  A tile of a 16-bit or
     float image can look 8-bit by accident (a flat region), so the decision
     is taken once, on the whole image: when it is not 8-bit valued, a copy
-    with ``as_uint8=False`` is returned.
+    with ``as_uint8=False`` is returned.  Likewise a learned method that
+    rounds its Y input to 8 bits as its authors' test code did (SRCNN's
+    ``round_y_input``) keeps the full precision of a 16-bit or float image.
     """
-    if not uint8_valued and getattr(method, "as_uint8", False):
-        method = copy.copy(method)
-        method.as_uint8 = False
+    if not uint8_valued:
+        for flag in ("as_uint8", "round_y_input"):
+            if getattr(method, flag, False):
+                method = copy.copy(method)  # shallow: a learned method's loaded networks are shared
+                setattr(method, flag, False)
     return method
 
 
