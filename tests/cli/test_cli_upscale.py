@@ -227,6 +227,7 @@ def test_bad_input_files(tmp_path, capsys, case):
         (["-s", "abc"], 2, "scale"),
         (["--max-memory", "lots"], 2, "memory"),
         (["--device", "warp-drive"], 1, "device"),
+        (["-s", "64", "--max-memory", "8M"], 1, "--max-memory"),  # output too big for the budget
     ],
 )
 def test_bad_options(tmp_path, capsys, extra, code, needle):
@@ -294,3 +295,16 @@ def test_the_shipped_sample_upscales_with_the_default_model(tmp_path):
     assert main(["upscale", str(sample_path()), "-o", str(out), "-q"]) == 0
     with Image.open(sample_path()) as a, Image.open(out) as b:
         assert b.size == (2 * a.size[0], 2 * a.size[1]) and b.mode == a.mode
+
+
+def test_the_sample_is_made_by_the_committed_script(tmp_path):
+    out = tmp_path / "s.png"
+    proc = subprocess.run([sys.executable, "-m", "superres.assets", str(out), "--size", "64x48"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    made = read_image(out).pixels
+    assert made.shape == (48, 64, 3) and made.dtype == np.uint8 and made.std() > 20
+    from superres.assets import sample_path
+
+    shipped = read_image(sample_path())
+    assert shipped.pixels.shape == (192, 256, 3)
