@@ -28,6 +28,7 @@ METHODS: dict[str, str] = {
     "lanczos3": "superres.methods.interpolation:lanczos3",
     # reconstruction-based
     "ibp": "superres.methods.classical.back_projection:ibp",
+    "scsr": "superres.methods.sparse_coding.method:scsr",
     "btv": "superres.methods.classical.btv:btv",
     "gpp": "superres.methods.classical.gpp:gpp",
     "glasner": "superres.methods.classical.glasner:glasner",
