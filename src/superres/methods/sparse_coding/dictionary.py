@@ -19,12 +19,19 @@ the joint signals by alternating
 Command (trains, then writes ``<out>/scsr-dict.<tag>.safetensors`` and its card)::
 
     python -m superres.methods.sparse_coding.dictionary --scale 3 --atoms 1024 \\
-        --samples 100000 --iterations 20 --data-dir ../shared/data
+        --samples 100000 --iterations 15 --data-dir ../shared/data
+
+and, after ``superres evaluate -m scsr ... --format json -o report.json``, copy
+the scores into the cards::
+
+    python -m superres.methods.sparse_coding.dictionary record-evaluation report.json \
+        --command "superres evaluate -m scsr -d Set5 -s 3 --format json"
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import platform
 import sys
@@ -140,7 +147,47 @@ def _hardware() -> str:
     return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
+def record_evaluation(report_files: list[Path], command: str) -> list[str]:
+    """Copy ``superres evaluate --format json`` results of ``scsr`` into the cards of the shipped dictionaries.
+
+    Each run (set, scale) goes to the card of the dictionary serving that scale;
+    runs of the same set and scale replace older ones.  Returns the cards written.
+    """
+    from superres.methods.learned import weights_for_method
+    from superres.weights.store import SHIPPED_DIR, read_card, write_card
+
+    table = weights_for_method("scsr")
+    cards: dict[str, dict] = {}
+    for report in report_files:
+        for run in json.loads(Path(report).read_text())["results"]:
+            if run["method"] != "scsr" or float(run["scale"]) not in table:
+                continue
+            name = table[float(run["scale"])]
+            path = SHIPPED_DIR / f"{name}.safetensors"
+            card = cards.setdefault(name, read_card(path))
+            results = [r for r in card.get("evaluation", {}).get("results", [])
+                       if (r["dataset"], r["scale"]) != (run["dataset"], run["scale"])]
+            results.append(run)
+            card["evaluation"] = {"command": command, "results": results}
+    for name, card in cards.items():
+        write_card(SHIPPED_DIR / f"{name}.safetensors", card)
+    return sorted(cards)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "record-evaluation":
+        sub = argparse.ArgumentParser(
+            prog="python -m superres.methods.sparse_coding.dictionary record-evaluation",
+            description="Write `superres evaluate -m scsr --format json` reports into the shipped cards.",
+        )
+        sub.add_argument("reports", nargs="+", type=Path)
+        sub.add_argument("--command", required=True, help="the evaluate command that made the reports")
+        sub_args = sub.parse_args(argv[1:])
+        for name in record_evaluation(sub_args.reports, sub_args.command):
+            print(f"updated {name}.json", file=sys.stderr)
+        return 0
     parser = argparse.ArgumentParser(
         prog="python -m superres.methods.sparse_coding.dictionary",
         description="Train Yang et al.'s coupled dictionaries for the scsr method.",
@@ -176,9 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     tag = args.tag or f"{args.train_set}-{args.atoms}-x{args.scale}"
     name = f"scsr-dict.{tag}"
     out = args.out or SHIPPED_DIR
-    command = "python -m superres.methods.sparse_coding.dictionary " + " ".join(
-        argv if argv is not None else sys.argv[1:]
-    )
+    command = "python -m superres.methods.sparse_coding.dictionary " + " ".join(argv)
     card = {
         "name": name,
         "method": "scsr",
