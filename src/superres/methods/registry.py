@@ -31,6 +31,7 @@ METHODS: dict[str, str] = {
     "scsr": "superres.methods.sparse_coding.method:scsr",
     "btv": "superres.methods.classical.btv:btv",
     "gpp": "superres.methods.classical.gpp:gpp",
+    "freeman": "superres.methods.classical.freeman:freeman",
     "glasner": "superres.methods.classical.glasner:glasner",
     "selfex": "superres.methods.classical.selfex:selfex",
 }
