@@ -33,6 +33,9 @@ Paper: D. Glasner, S. Bagon, M. Irani, "Super-resolution from a single image", I
 
 from __future__ import annotations
 
+import functools
+from typing import Callable
+
 import torch
 
 from superres.methods.base import MethodInfo, YChannelMethod
@@ -40,7 +43,7 @@ from superres.methods.classical._patches import fold_average, local_window_searc
 from superres.methods.classical.back_projection import back_project
 from superres.ops.resize import imresize_matlab
 
-__all__ = ["Glasner", "glasner", "glasner_step", "example_pairs"]
+__all__ = ["Glasner", "glasner", "glasner_step", "example_pairs", "upscale_in_steps"]
 
 
 def _centred(patches: torch.Tensor) -> torch.Tensor:
@@ -77,6 +80,27 @@ def example_pairs(image: torch.Tensor, ratio_h: float, ratio_w: float, levels: i
         small = (max(1, round(source.shape[-2] / ratio_h)), max(1, round(source.shape[-1] / ratio_w)))
         low = imresize_matlab(imresize_matlab(source, size=small), size=tuple(source.shape[-2:]))
         yield j, low, source - low
+
+
+def upscale_in_steps(
+    y: torch.Tensor,
+    scale: float,
+    step_fn: Callable[[torch.Tensor, tuple[int, int]], torch.Tensor],
+    *,
+    step: float,
+    bp_iterations: int,
+) -> torch.Tensor:
+    """Upscale ``(B, 1, H, W)`` ``y`` in equal steps of about ``step``: ``step_fn(image, size)``
+    then ``bp_iterations`` of back-projection onto ``y`` after each, twice as many at the end."""
+    outs = []
+    for b in range(y.shape[0]):
+        lr = y[b : b + 1].to(torch.float32)
+        x = lr
+        for size in step_sizes(lr.shape[-2], lr.shape[-1], scale, step):
+            x = step_fn(x, size)
+            x = back_project(x, lr, size[0] / lr.shape[-2], iterations=bp_iterations)
+        outs.append(back_project(x, lr, scale, iterations=2 * bp_iterations))
+    return torch.cat(outs).to(y.dtype)
 
 
 def glasner_step(
@@ -144,15 +168,8 @@ class Glasner(YChannelMethod):
         )
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
-        outs = []
-        for b in range(y.shape[0]):
-            lr = y[b : b + 1].to(torch.float32)
-            x = lr
-            for size in step_sizes(lr.shape[-2], lr.shape[-1], scale, self.step):
-                x = glasner_step(x, size, **self.options)
-                x = back_project(x, lr, size[0] / lr.shape[-2], iterations=self.bp_iterations)
-            outs.append(back_project(x, lr, scale, iterations=2 * self.bp_iterations))
-        return torch.cat(outs).to(y.dtype)
+        step_fn = functools.partial(glasner_step, **self.options)
+        return upscale_in_steps(y, scale, step_fn, step=self.step, bp_iterations=self.bp_iterations)
 
 
 def glasner(**options) -> Glasner:

@@ -41,15 +41,15 @@ transformed self-exemplars", CVPR 2015.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
 import torch.nn.functional as F
 
 from superres.methods.base import MethodInfo, YChannelMethod
-from superres.methods.classical._patches import fold_average, local_window_search, step_sizes, unfold_patches
-from superres.methods.classical.back_projection import back_project
-from superres.methods.classical.glasner import _grid_centres, example_pairs
+from superres.methods.classical._patches import fold_average, local_window_search, unfold_patches
+from superres.methods.classical.glasner import _grid_centres, example_pairs, upscale_in_steps
 from superres.ops.resize import imresize_matlab
 
 __all__ = ["SelfEx", "selfex", "selfex_step", "TransformField"]
@@ -263,15 +263,8 @@ class SelfEx(YChannelMethod):
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed)
-        outs = []
-        for b in range(y.shape[0]):
-            lr = y[b : b + 1].to(torch.float32)
-            x = lr
-            for size in step_sizes(lr.shape[-2], lr.shape[-1], scale, self.step):
-                x = selfex_step(x, size, generator=generator, **self.options)
-                x = back_project(x, lr, size[0] / lr.shape[-2], iterations=self.bp_iterations)
-            outs.append(back_project(x, lr, scale, iterations=2 * self.bp_iterations))
-        return torch.cat(outs).to(y.dtype)
+        step_fn = functools.partial(selfex_step, generator=generator, **self.options)
+        return upscale_in_steps(y, scale, step_fn, step=self.step, bp_iterations=self.bp_iterations)
 
 
 def selfex(**options) -> SelfEx:
