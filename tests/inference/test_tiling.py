@@ -89,7 +89,7 @@ def test_interpolation_tiled_equals_untiled_float_and_8bit(name, scale):
 )
 def test_learned_tiled_equals_untiled(learned, kind, scale, any_scale):
     method, _ = learned(kind, any_scale=any_scale)
-    lr = _lr(h=42, w=38, seed=3)  # even: x2.5 gives whole output pixels (see the xfail below)
+    lr = _lr(h=42, w=38, seed=3)  # x2.5 of an even size gives whole output pixels; the odd case is tested below
     whole = upscale_tensor(lr, method, scale, tile=UNTILED)
     tiled = upscale_tensor(lr, method, scale, tile=8)
     assert whole.shape == tiled.shape
@@ -99,9 +99,6 @@ def test_learned_tiled_equals_untiled(learned, kind, scale, any_scale):
     assert (whole - tiled).abs().max() < 1e-5
 
 
-@pytest.mark.xfail(strict=True, reason="LearnedMethod.upscale_y resizes an LR-space network's x3 output to "
-                   "x2.5 with size=, so its sampling grid depends on the image size (ratio 103/123 for h=41, "
-                   "not 5/6) and no tiling can reproduce it; scale=scale/net_scale would fix it (learned.py)")
 def test_lr_network_fractional_scale_odd_size_tiled(learned):
     method, _ = learned("litesr", any_scale=True)
     lr = _lr(h=41, w=38, seed=3)

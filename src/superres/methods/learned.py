@@ -88,8 +88,11 @@ class LearnedMethod(YChannelMethod):
         if scale in self.weights:
             return self.weights[scale]
         if self.any_scale:
-            # A multi-scale model: any file serves; take the one of the nearest scale.
-            return self.weights[min(self.weights, key=lambda s: abs(s - scale))]
+            # Any factor: the weights of the smallest trained scale above it (the network
+            # then enlarges at least as much as asked, and the rest is a bicubic resize down),
+            # else of the largest.
+            above = [s for s in self.weights if s >= scale]
+            return self.weights[min(above) if above else max(self.weights)]
         raise InvalidArgumentError(f"{self.info.name} has no weights for x{scale:g}")
 
     def model_for_scale(self, scale: float) -> tuple[nn.Module, dict]:
@@ -124,15 +127,18 @@ class LearnedMethod(YChannelMethod):
         _, card = self.model_for_scale(scale)
         if card.get("input", "upsampled") == "upsampled":
             return imresize_matlab(y, scale), 1.0
-        return y, float(math.ceil(scale))
+        trained = sorted(float(s) for s in card.get("scales", [math.ceil(scale)]))
+        above = [s for s in trained if s >= scale]
+        return y, above[0] if above else trained[-1]
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
         model, card = self.model_for_scale(scale)
         x, net_scale = self.network_input(y, scale)
         out = self.run_network(model, x, None if net_scale == 1.0 else int(net_scale)).to(y.device, y.dtype)
         if net_scale != 1.0 and net_scale != scale:
-            h, w = y.shape[-2:]
-            out = imresize_matlab(out, size=(math.ceil(round(h * scale, 9)), math.ceil(round(w * scale, 9))))
+            # Resize by the factor, not to a size: the sampling grid then does not depend on
+            # the image size, so tiles give the same pixels as the whole image.
+            out = imresize_matlab(out, scale / net_scale)
         return out
 
 

@@ -48,4 +48,5 @@ litesr_small = learned_method_factory(
         paper="superres (this project)",
         year=2026,
     ),
+    any_scale=True,  # fractional factors: the next trained scale, then MATLAB bicubic down
 )

@@ -75,7 +75,12 @@ class LiteSR(nn.Module):
         key = str(int(scale))
         feat = self.head(x)
         feat = self.body(feat)
-        return self.upsamplers[key](x) + F.pixel_shuffle(self.tails[key](feat), int(scale))
+        residual = F.pixel_shuffle(self.tails[key](feat), int(scale))
+        # The bicubic base stays in float32 even under bf16 autocast: it carries the whole
+        # image, and bf16's 8-bit mantissa would cost about half a grey level.
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            base = self.upsamplers[key](x.float())
+        return base + residual.float()
 
     def fuse(self) -> "LiteSR":
         """Merge every re-parameterisable branch (call before inference or export)."""

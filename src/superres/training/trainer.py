@@ -345,6 +345,7 @@ class Trainer:
         if cfg.train.channels_last:
             model = model.to(memory_format=torch.channels_last)
         optimizer = self.build_optimizer(model)
+        self.model = model  # kept for callers (e.g. to compare ranks after a distributed run)
         state = {"step": 0, "best_psnr": None, "wall_time_s": 0.0, "last_loss": None}
         if not restart:
             meta = self.load_checkpoint(model, optimizer)
@@ -369,7 +370,10 @@ class Trainer:
         )
         train_model: nn.Module = model
         if self.distributed:
-            train_model = nn.parallel.DistributedDataParallel(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+            # Our buffers are fixed (e.g. the bicubic kernel), identical on every rank: no need to broadcast.
+            train_model = nn.parallel.DistributedDataParallel(
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None, broadcast_buffers=False
+            )
         train_model.train()
         use_bf16 = cfg.train.precision == "bf16"
         end = cfg.train.steps if stop_after is None else min(cfg.train.steps, state["step"] + stop_after)

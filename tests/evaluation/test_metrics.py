@@ -1,0 +1,84 @@
+"""PSNR/SSIM against hand-computed cases and a direct transcription of ssim_index.m."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from superres.errors import InvalidArgumentError
+from superres.evaluation.metrics import gaussian_window, protocol_metrics, psnr, quantize_uint8, ssim
+
+
+def test_psnr_hand_computed():
+    a = torch.zeros(1, 1, 10, 10)
+    b = torch.ones(1, 1, 10, 10)  # MSE 1 on the 0..255 scale
+    assert psnr(a, b, data_range=255.0).item() == pytest.approx(20 * math.log10(255), abs=1e-12)
+    b[0, 0, 0, 0] = 11  # MSE = (99 + 121) / 100 = 2.2
+    assert psnr(a, b, data_range=255.0).item() == pytest.approx(10 * math.log10(255**2 / 2.2), abs=1e-12)
+    assert math.isinf(psnr(a, a, data_range=255.0).item())
+
+
+def _ssim_index_m(img1: np.ndarray, img2: np.ndarray) -> float:
+    """ssim_index.m line by line: filter2(window, x, 'valid') is a 2-D correlation."""
+    window = gaussian_window(11, 1.5).numpy()
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def filter2(x):
+        h, w = x.shape
+        out = np.zeros((h - 10, w - 10))
+        for i in range(h - 10):
+            for j in range(w - 10):
+                out[i, j] = (window * x[i : i + 11, j : j + 11]).sum()
+        return out
+
+    mu1, mu2 = filter2(img1), filter2(img2)
+    s1 = filter2(img1 * img1) - mu1 * mu1
+    s2 = filter2(img2 * img2) - mu2 * mu2
+    s12 = filter2(img1 * img2) - mu1 * mu2
+    m = ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1**2 + mu2**2 + c1) * (s1 + s2 + c2))
+    return float(m.mean())
+
+
+def test_ssim_matches_ssim_index_m():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (30, 27)).astype(np.float64)
+    b = np.clip(a + rng.normal(0, 20, a.shape), 0, 255).round()
+    ours = ssim(torch.from_numpy(a)[None, None], torch.from_numpy(b)[None, None], data_range=255.0).item()
+    assert ours == pytest.approx(_ssim_index_m(a, b), abs=1e-12)
+
+
+def test_ssim_identical_is_one_and_window_is_normalised():
+    a = torch.rand(2, 1, 20, 20) * 255
+    assert torch.allclose(ssim(a, a, data_range=255.0), torch.ones(2, dtype=torch.float64))
+    assert gaussian_window().sum().item() == pytest.approx(1.0, abs=1e-15)
+
+
+def test_ssim_too_small_and_shape_mismatch():
+    with pytest.raises(InvalidArgumentError):
+        ssim(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8), data_range=255.0)
+    with pytest.raises(InvalidArgumentError):
+        psnr(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 9), data_range=255.0)
+
+
+def test_protocol_quantises_takes_y_and_shaves():
+    hr = torch.randint(0, 256, (1, 3, 40, 40), dtype=torch.uint8)
+    sr = hr.float() / 255
+    sr[..., :3, :] = 0  # damage only the border that a shave of 3 removes
+    p, s = protocol_metrics(sr, hr, shave=3)
+    assert math.isinf(p.item()) and s.item() == pytest.approx(1.0)
+    p2, _ = protocol_metrics(sr, hr, shave=2)
+    assert math.isfinite(p2.item())
+    assert quantize_uint8(torch.tensor([0.5 / 255, 1.49 / 255, -1.0, 2.0])).tolist() == [1, 1, 0, 255]
+
+
+def test_rgb_and_unrounded_y_variants_differ_from_default():
+    hr = torch.randint(0, 256, (1, 3, 32, 32), dtype=torch.uint8)
+    sr = torch.clamp(hr.float() / 255 + torch.randn(1, 3, 32, 32) * 0.02, 0, 1)
+    y = protocol_metrics(sr, hr, shave=2)[0].item()
+    y_unrounded = protocol_metrics(sr, hr, shave=2, channel="y-unrounded")[0].item()
+    rgb = protocol_metrics(sr, hr, shave=2, channel="rgb")[0].item()
+    assert y != y_unrounded and y != rgb
+    assert abs(y - y_unrounded) < 0.5

@@ -1,0 +1,128 @@
+"""The trainer: exact resume after a kill, loss goes down, schedules, clipping, NaN stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from superres.errors import TrainingError
+from superres.training.config import load_config
+from superres.training.trainer import Trainer, lr_at_step
+
+from conftest import write_recipe
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUPERRES_CACHE", str(tmp_path / "cache"))
+
+
+def _train_cli(recipe, run_dir, env=None):
+    return subprocess.Popen(
+        [sys.executable, "-m", "superres", "train", str(recipe), "--run-dir", str(run_dir), "--quiet"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_killed_run_resumes_to_identical_weights(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=120, checkpoint_every=5)
+    env = dict(os.environ, SUPERRES_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
+    # uninterrupted reference
+    ref = _train_cli(recipe, tmp_path / "ref", env)
+    assert ref.wait(timeout=600) == 0, ref.stderr.read()
+    # a run killed (SIGKILL, no clean-up) once its first checkpoint exists, then resumed
+    victim = _train_cli(recipe, tmp_path / "victim", env)
+    last = tmp_path / "victim" / "checkpoint" / "last.json"
+    deadline = time.time() + 600
+    while not last.exists() and time.time() < deadline and victim.poll() is None:
+        time.sleep(0.01)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    killed_at = json.loads(last.read_text())["step"]
+    assert 0 < killed_at < 120, "the run must be killed halfway"
+    resumed = _train_cli(recipe, tmp_path / "victim", env)
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read()
+    a = load_file(str(tmp_path / "ref" / "last.safetensors"))
+    b = load_file(str(tmp_path / "victim" / "last.safetensors"))
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6)
+    # the log has one row per logged step, none repeated after the resume
+    steps = [int(line.split(",")[0]) for line in (tmp_path / "victim" / "log.csv").read_text().splitlines()[1:]]
+    assert steps == sorted(set(steps))
+
+
+def test_training_lowers_loss_and_beats_bicubic_on_set5(tmp_path, data_dir):
+    t91 = data_dir / "train" / "T91"
+    recipe = write_recipe(
+        tmp_path / "r.toml", t91, steps=300, patch=24, batch=8, lr=1e-3,
+        args="{ scales = [2], channels = 16, blocks = 2 }", val_dataset="Set5", checkpoint_every=300,
+    )
+    config = load_config(recipe)
+    losses = []
+    trainer = Trainer(config, tmp_path / "run", data_dir=str(data_dir), progress=False)
+    result = trainer.train(on_step=lambda step, loss: losses.append(loss))
+    assert sum(losses[-30:]) / 30 < 0.9 * sum(losses[:30]) / 30
+    assert result.best_psnr > 33.64 + 0.05  # Set5 x2 bicubic is 33.64 dB
+    assert (tmp_path / "run" / "log.csv").exists() and (tmp_path / "run" / "best.json").exists()
+
+
+def test_schedules(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=100)
+    cosine = load_config(recipe)
+    assert lr_at_step(cosine, 0) == pytest.approx(1e-3)
+    assert lr_at_step(cosine, 50) == pytest.approx(0.5e-3)
+    assert lr_at_step(cosine, 100) == pytest.approx(0.0, abs=1e-12)
+    step = load_config(recipe, ["schedule.name=\"step\"", "schedule.step_size=20", "schedule.gamma=0.1"])
+    assert lr_at_step(step, 19) == pytest.approx(1e-3) and lr_at_step(step, 20) == pytest.approx(1e-4)
+    warm = load_config(recipe, ["schedule.warmup_steps=10"])
+    assert lr_at_step(warm, 0) == pytest.approx(1e-4)
+
+
+def test_adjustable_clipping_scales_with_learning_rate(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=10)
+    config = load_config(recipe, ['clip.mode="adjustable"', "clip.value=0.01"])
+    trainer = Trainer(config, tmp_path / "run", progress=False)
+    model = torch.nn.Linear(3, 1)
+    for lr in (0.1, 0.001):
+        model.weight.grad = torch.full_like(model.weight, 100.0)
+        trainer.clip_gradients(model, lr)
+        assert model.weight.grad.max().item() == pytest.approx(0.01 / lr)
+
+
+def test_per_layer_learning_rates(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=10, architecture="srcnn",
+                          args="{ f1 = 9, f2 = 1, f3 = 5 }", input_mode="upsampled")
+    config = load_config(recipe, ["optim.lr_multipliers={ conv3 = 0.1 }"])
+    trainer = Trainer(config, tmp_path / "run", progress=False)
+    optimizer = trainer.build_optimizer(trainer.build_model())
+    factors = sorted(g["lr_factor"] for g in optimizer.param_groups)
+    assert factors == [0.1, 1.0]
+
+
+def test_nan_loss_stops_with_clear_error_and_keeps_checkpoint(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=40, checkpoint_every=5)
+    Trainer(load_config(recipe), tmp_path / "run", progress=False).train(stop_after=5)
+    # resume the same run with an absurd learning rate: the loss blows up
+    exploding = Trainer(load_config(recipe, ["optim.lr=1e30"]), tmp_path / "run", progress=False)
+    with pytest.raises(TrainingError, match="loss became"):
+        exploding.train()
+    meta = json.loads((tmp_path / "run" / "checkpoint" / "last.json").read_text())
+    assert meta["step"] == 5 and (tmp_path / "run" / "checkpoint" / meta["file"]).exists()
+    assert torch.isfinite(load_file(str(tmp_path / "run" / "checkpoint" / meta["file"]))["model.head.weight"]).all()
+
+
+def test_bad_recipe_messages(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=10)
+    with pytest.raises(TrainingError, match="unknown key"):
+        load_config(recipe, ["optim.lrr=1"])
+    with pytest.raises(TrainingError, match="does not exist"):
+        load_config(tmp_path / "missing.toml")
