@@ -5,9 +5,9 @@ each normalised to unit norm, stacked as ``[sqrt(25) Xh; sqrt(100) Xl]`` and
 renormalised (Yang's code), and one dictionary ``D = [Dh; Dl]`` is learned on
 the joint signals by alternating
 
-* sparse coding of every signal with lambda 0.15 (working-set FISTA,
-  :func:`~superres.methods.sparse_coding.solvers.lasso_working_set`, warm
-  started from the previous codes), and
+* sparse coding of every signal with lambda 0.15 (working-set coordinate
+  descent, :func:`~superres.methods.sparse_coding.solvers.lasso_working_set`,
+  warm started from the previous codes, 2 rounds of at most 20 sweeps), and
 * the dictionary update ``min_D ||X - D A||^2`` s.t. ``||d_j|| <= 1``, solved by
   block-coordinate descent over the atoms (Mairal et al., Online dictionary
   learning for sparse coding, ICML 2009, Algorithm 2) with the sufficient
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             "objective": result.objective,
             "wall_time_s": round(wall, 1),
             "hardware": _hardware(),
-            "notes": "alternating working-set FISTA coding (lambda %.2f) and block-coordinate atom update, "
+            "notes": "alternating working-set coordinate-descent coding (lambda %.2f) and block-coordinate atom update, "
                      "seed %d" % (args.lam, args.seed),
         },
         "evaluation": {},

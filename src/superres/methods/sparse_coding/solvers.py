@@ -1,4 +1,4 @@
-"""Batched lasso solvers: ISTA, FISTA and a working-set FISTA for many signals at once.
+"""Batched lasso solvers: ISTA, FISTA and a working-set coordinate descent, for many signals at once.
 
 Every solver minimises, independently for each row ``y`` of ``Y``,
 
@@ -18,6 +18,8 @@ Scaling note: scikit-learn's ``Lasso(alpha)`` minimises
 References:
     Beck & Teboulle, A fast iterative shrinkage-thresholding algorithm for linear
     inverse problems, SIAM J. Imaging Sciences 2009 (ISTA, FISTA).
+    Friedman, Hastie & Tibshirani, Regularization paths for generalized linear
+    models via coordinate descent, J. Stat. Software 2010 (coordinate descent).
     Johnson & Guestrin, Blitz: a principled meta-algorithm for scaling sparse
     optimization, ICML 2015 (working sets checked by the optimality conditions).
 """
