@@ -150,8 +150,8 @@ def _hardware() -> str:
 def record_evaluation(report_files: list[Path], command: str) -> list[str]:
     """Copy ``superres evaluate --format json`` results of ``scsr`` into the cards of the shipped dictionaries.
 
-    Each run (set, scale) goes to the card of the dictionary serving that scale;
-    runs of the same set and scale replace older ones.  Returns the cards written.
+    Each run (set, scale) goes, with the command that made it, to the card of the
+    dictionary serving that scale; runs of the same set and scale replace older ones.  Returns the cards written.
     """
     from superres.methods.learned import weights_for_method
     from superres.weights.store import SHIPPED_DIR, read_card, write_card
@@ -165,10 +165,12 @@ def record_evaluation(report_files: list[Path], command: str) -> list[str]:
             name = table[float(run["scale"])]
             path = SHIPPED_DIR / f"{name}.safetensors"
             card = cards.setdefault(name, read_card(path))
-            results = [r for r in card.get("evaluation", {}).get("results", [])
+            evaluation = card.get("evaluation", {})
+            results = [dict(r, command=r.get("command", evaluation.get("command")))
+                       for r in evaluation.get("results", [])
                        if (r["dataset"], r["scale"]) != (run["dataset"], run["scale"])]
-            results.append(run)
-            card["evaluation"] = {"command": command, "results": results}
+            results.append(dict(run, command=command))
+            card["evaluation"] = {"results": results}
     for name, card in cards.items():
         write_card(SHIPPED_DIR / f"{name}.safetensors", card)
     return sorted(cards)
