@@ -114,6 +114,8 @@ def solver_part(args) -> dict:
 
 
 def images_part(args) -> None:
+    from superres.methods.sparse_coding.features import patch_grid
+
     scsr = get_method("scsr")
     bicubic = get_method("bicubic")
     items = benchmark_images("Set5", args.scale, data_dir=args.data_dir)
@@ -132,7 +134,7 @@ def images_part(args) -> None:
             seconds_bicubic = time.perf_counter() - t0
         psnr, _ = protocol_metrics(sr, hr, shave=args.scale, channel="y")
         h, w = hr.shape[-2:]
-        patches = max(h - 8, 0) * max(w - 8, 0)
+        patches = len(patch_grid(h, 5, 4)) * len(patch_grid(w, 5, 4))
         total += seconds
         total_cpu += cpu
         total_bicubic += seconds_bicubic

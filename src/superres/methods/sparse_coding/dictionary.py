@@ -24,8 +24,9 @@ Command (trains, then writes ``<out>/scsr-dict.<tag>.safetensors`` and its card)
 and, after ``superres evaluate -m scsr ... --format json -o report.json``, copy
 the scores into the cards::
 
-    python -m superres.methods.sparse_coding.dictionary record-evaluation report.json \
+    python -m superres.methods.sparse_coding.dictionary record-evaluation report.json \\
         --command "superres evaluate -m scsr -d Set5 -s 3 --format json"
+    python -m superres.methods.sparse_coding.dictionary show-evaluation   # the cards' scores
 """
 
 from __future__ import annotations
@@ -176,9 +177,27 @@ def record_evaluation(report_files: list[Path], command: str) -> list[str]:
     return sorted(cards)
 
 
+def evaluation_table() -> str:
+    """A markdown table of the scores recorded in the shipped ``scsr`` cards (mean PSNR / SSIM, seconds per image)."""
+    from superres.methods.learned import weights_for_method
+    from superres.weights.store import SHIPPED_DIR, read_card
+
+    lines = ["| dictionary | set | scale | images | PSNR | SSIM | s/image (wall) |", "|---|---|---|---|---|---|---|"]
+    for scale, name in sorted(weights_for_method("scsr").items()):
+        card = read_card(SHIPPED_DIR / f"{name}.safetensors")
+        for run in sorted(card.get("evaluation", {}).get("results", []), key=lambda r: r["dataset"]):
+            mean = run["mean"]
+            lines.append(f"| {name} | {run['dataset']} | x{run['scale']:g} | {len(run['images'])} | "
+                         f"{mean['psnr']:.2f} | {mean['ssim']:.4f} | {mean['seconds']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
+    if argv[:1] == ["show-evaluation"]:
+        sys.stdout.write(evaluation_table())
+        return 0
     if argv and argv[0] == "record-evaluation":
         sub = argparse.ArgumentParser(
             prog="python -m superres.methods.sparse_coding.dictionary record-evaluation",
