@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mean-only", action="store_true", help="table format: only the mean rows")
     p.add_argument("--save-dir", type=Path, help="write the SR images under DIR/method/dataset/xS/")
     p.add_argument("--output", "-o", type=Path, help="also write the report to this file")
+    p.add_argument("--write-card", action="store_true",
+                   help="store the results in the model cards of the shipped weights that produced them")
     p.set_defaults(run=run)
 
 
@@ -57,6 +59,15 @@ def run(args: argparse.Namespace) -> int:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
     text = format_results(results, args.format, per_image=not args.mean_only)
     sys.stdout.write(text)
+    if args.write_card:
+        import shlex
+
+        from superres.weights.cards import record_evaluation
+
+        command = "superres " + " ".join(shlex.quote(a) for a in args.argv if a != "--write-card")
+        runs = [r.to_dict() for r in results if not r.method.startswith("default")]
+        for name in record_evaluation(runs, command):
+            print(f"wrote the evaluation into the card of {name}", file=sys.stderr)
     if args.output is not None:
         from superres.io.atomic import write_text_atomic
 

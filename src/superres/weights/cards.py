@@ -1,0 +1,57 @@
+"""Write evaluation results into the model cards of the shipped weights.
+
+``superres evaluate ... --write-card`` calls :func:`record_evaluation`: each
+run (method, set, scale, lr mode) goes, with the command that produced it,
+into the card of the weights file that served that scale; a newer run of the
+same set, scale and mode replaces the older one.  Numbers in cards are thus
+always written by ``superres evaluate``, never by hand.
+"""
+
+from __future__ import annotations
+
+from superres.weights.store import SHIPPED_DIR, read_card, write_card
+
+__all__ = ["record_evaluation", "weights_serving"]
+
+
+def weights_serving(method: str, scale: float) -> str | None:
+    """The shipped weights name a method uses at ``scale`` (None if it ships none).
+
+    Same rule as the learned-method adapter: the exact scale, else the smallest
+    trained scale above, else the largest.
+    """
+    from superres.methods.learned import weights_for_method
+
+    table = weights_for_method(method)
+    if not table:
+        return None
+    if float(scale) in table:
+        return table[float(scale)]
+    above = [s for s in table if s >= scale]
+    return table[min(above) if above else max(table)]
+
+
+def record_evaluation(runs: list[dict], command: str) -> list[str]:
+    """Store ``runs`` (the ``results`` of ``superres evaluate --format json``) in their cards.
+
+    Returns the names of the cards written; runs of methods without shipped
+    weights (interpolation, classical) are skipped.
+    """
+    cards: dict[str, dict] = {}
+    for run in runs:
+        name = weights_serving(run["method"], float(run["scale"]))
+        if name is None:
+            continue
+        card = cards.setdefault(name, read_card(SHIPPED_DIR / f"{name}.safetensors"))
+        key = (run["dataset"], float(run["scale"]), run.get("lr_mode", "rgb"))
+        kept = [
+            r
+            for r in card.get("evaluation", {}).get("results", [])
+            if (r["dataset"], float(r["scale"]), r.get("lr_mode", "rgb")) != key
+        ]
+        kept.append(dict(run, command=command))
+        kept.sort(key=lambda r: (r.get("lr_mode", "rgb"), float(r["scale"]), r["dataset"]))
+        card["evaluation"] = {"results": kept}
+    for name, card in cards.items():
+        write_card(SHIPPED_DIR / f"{name}.safetensors", card)
+    return sorted(cards)
