@@ -28,12 +28,20 @@ METHODS: dict[str, str] = {
     "lanczos3": "superres.methods.interpolation:lanczos3",
     # reconstruction-based
     "ibp": "superres.methods.classical.back_projection:ibp",
-    "scsr": "superres.methods.sparse_coding.method:scsr",
     "btv": "superres.methods.classical.btv:btv",
     "gpp": "superres.methods.classical.gpp:gpp",
+    # external examples and self-similarity
     "freeman": "superres.methods.classical.freeman:freeman",
     "glasner": "superres.methods.classical.glasner:glasner",
     "selfex": "superres.methods.classical.selfex:selfex",
+    # sparse coding
+    "scsr": "superres.methods.sparse_coding.method:scsr",
+    # trained networks (weights shipped in superres/weights/files)
+    "srcnn-915": "superres.methods.networks:srcnn_915",
+    "srcnn-935": "superres.methods.networks:srcnn_935",
+    "srcnn-955": "superres.methods.networks:srcnn_955",
+    "vdsr": "superres.methods.networks:vdsr",
+    "litesr-small": "superres.methods.networks:litesr_small",
 }
 
 
