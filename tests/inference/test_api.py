@@ -35,7 +35,7 @@ def test_numpy_in_numpy_out():
     assert gray.shape == (42, 51) and gray.dtype == np.uint8
     wide = superres.upscale(_pixels(c=4, dtype=np.uint16), 2.5)
     assert wide.shape == (35, 43, 4) and wide.dtype == np.uint16
-    flt = superres.upscale(rgb.astype(np.float32) / 255, 2)
+    flt = superres.upscale(rgb.astype(np.float32) / 255, 2, model="bicubic")
     assert flt.dtype == np.float32 and abs(flt.astype(np.float64) * 255 - out).max() < 0.51
 
 

@@ -102,6 +102,8 @@ class LearnedMethod(YChannelMethod):
         name = self._weights_name(float(scale))
         if name not in self._models:
             model, card = model_from_weights(name)
+            if hasattr(model, "fuse"):
+                model.fuse()  # merge re-parameterised training branches: same output, fewer operations
             model = model.to(self.device)
             if self.device.type == "cpu":
                 model = model.to(memory_format=torch.channels_last)

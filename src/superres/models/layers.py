@@ -78,9 +78,12 @@ class RepConv3x3(nn.Module):
         return weight, (self.conv3.bias + self.conv1.bias).detach().clone()
 
     def fuse(self) -> None:
-        """Replace the branches by one equivalent 3x3 convolution (inference only)."""
+        """Replace the branches by one equivalent 3x3 convolution (inference only; idempotent)."""
+        if self.fused is not None:
+            return
         weight, bias = self.fused_kernel()
         conv = nn.Conv2d(weight.shape[1], weight.shape[0], 3, padding=1).to(weight.device, weight.dtype)
         conv.weight.data.copy_(weight)
         conv.bias.data.copy_(bias)
         self.fused = conv
+        del self.conv3, self.conv1  # the branches are gone: parameters and state_dict are the fused ones

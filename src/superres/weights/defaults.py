@@ -11,10 +11,13 @@ from superres.errors import InvalidArgumentError
 
 __all__ = ["DEFAULT_METHOD_BY_SCALE", "default_method_for_scale"]
 
+# LiteSR-small (ours) is the best shipped model at every scale (see `superres models`
+# and docs/models.md); VDSR is not shipped yet, so the "better than VDSR"
+# comparison is against the released VDSR's published numbers.
 DEFAULT_METHOD_BY_SCALE: dict[int, str] = {
-    2: "bicubic",
-    3: "bicubic",
-    4: "bicubic",
+    2: "litesr-small",
+    3: "litesr-small",
+    4: "litesr-small",
 }
 
 
