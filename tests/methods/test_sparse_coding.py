@@ -233,7 +233,7 @@ def test_scsr_beats_bicubic_on_a_crop(data_dir):
     assert sr.shape == (1, 3, 96, 96) and sr.dtype == torch.float32
     psnr_sr, _ = protocol_metrics(sr, hr, shave=3, channel="y")
     psnr_bicubic, _ = protocol_metrics(get_method("bicubic").upscale(lr, 3), hr, shave=3, channel="y")
-    # On the full butterfly scsr gains about 2.4 dB over bicubic at x3 (docs/sparse_coding.md).
+    # On the full butterfly at x3, scsr 26.56 dB against bicubic 24.04 (superres evaluate, docs/sparse_coding.md).
     assert float(psnr_sr) > float(psnr_bicubic) + 1.0
 
 
