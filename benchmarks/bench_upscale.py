@@ -45,28 +45,8 @@ from superres.inference import configure_threads, prepare_method, upscale_array 
 from superres.inference.device import default_max_memory, format_bytes  # noqa: E402
 from superres.methods.learned import LearnedMethod  # noqa: E402
 
-
-def _best_time(fn, repeat: int) -> float:
-    fn()  # warm-up: weights load, oneDNN primitive creation
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
-def conv_ceiling(dtype: torch.dtype, repeat: int) -> float:
-    """Multiply-adds per second of a big 3x3 64->64 convolution (channels_last)."""
-    x = torch.rand(1, 64, 256, 256).contiguous(memory_format=torch.channels_last)
-    conv = torch.nn.Conv2d(64, 64, 3, padding=1).eval().to(memory_format=torch.channels_last)
-    macs = 256 * 256 * 64 * 64 * 9
-
-    def run():
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
-            conv(x)
-
-    return macs / _best_time(run, repeat)
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import best_time as _best_time, conv_ceiling  # noqa: E402
 
 
 def test_image(side: int, seed: int = 0) -> np.ndarray:

@@ -14,7 +14,7 @@ from torch import nn
 
 from superres.errors import UnknownNameError, WeightsError
 
-__all__ = ["MODELS", "model_class", "build_model", "model_from_weights", "count_parameters"]
+__all__ = ["MODELS", "model_class", "build_model", "model_from_weights"]
 
 MODELS: dict[str, str] = {
     "srcnn": "superres.models.srcnn:SRCNN",
@@ -33,10 +33,6 @@ def model_class(architecture: str) -> type[nn.Module]:
 def build_model(architecture: str, **model_args) -> nn.Module:
     """A freshly initialised network."""
     return model_class(architecture)(**model_args)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def model_from_weights(name_or_path: str) -> tuple[nn.Module, dict]:

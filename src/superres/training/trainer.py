@@ -243,7 +243,7 @@ class Trainer:
 
     # ----- validation and export -------------------------------------------------------
     def card(self, model: nn.Module, state: dict) -> dict:
-        from superres.models.registry import count_parameters
+        from superres.models.cost import count_parameters
 
         cfg = self.config
         return {

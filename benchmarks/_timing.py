@@ -1,0 +1,43 @@
+"""Timing helpers shared by the benchmark scripts (not part of the package)."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+
+def best_time(fn, repeat: int) -> float:
+    """Best wall time of ``repeat`` calls after one warm-up call (weights load, oneDNN setup)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def conv_ceiling(dtype: torch.dtype, repeat: int, *, backward: bool = False) -> float:
+    """Multiply-adds per second of a big 3x3 64->64 convolution (channels_last).
+
+    With ``backward=True`` the forward and backward passes are timed together and
+    counted as 3x the forward multiply-adds (input and weight gradients).
+    """
+    x = torch.rand(1 if not backward else 4, 64, 256 if not backward else 128, 256 if not backward else 128)
+    x = x.contiguous(memory_format=torch.channels_last)
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1).to(memory_format=torch.channels_last)
+    macs = x.shape[0] * x.shape[2] * x.shape[3] * 64 * 64 * 9 * (3 if backward else 1)
+    bf16 = dtype == torch.bfloat16
+
+    def run():
+        if backward:
+            inp = x.detach().requires_grad_(True)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                out = conv(inp)
+            out.float().sum().backward()
+        else:
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                conv(x)
+
+    return macs / best_time(run, repeat)
