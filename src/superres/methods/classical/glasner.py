@@ -18,7 +18,8 @@ about ``step = 1.25`` each); one step from ``I`` to the next size:
    whole image, and takes the matching ``hi_j`` patch; the overlapping
    high-frequency patches are averaged with weights ``exp(-ssd / h^2)`` and added to ``U``
    times ``detail_gain`` (0.5: a full-strength band overshoots after averaging
-   mismatched details, -0.6 dB on Set5 x2 against +0.5 dB for 0.5).
+   mismatched details; during development, on the Y of the first three Set5
+   images at x2 with ``stride=1``, gains 0 / 0.5 / 1 gave 35.40 / 35.98 / 35.00 dB).
 4. Classical constraint: iterative back-projection of the estimate onto the LR
    input (through the total factor so far), with the project's
    :func:`~superres.methods.classical.back_projection.back_project`.

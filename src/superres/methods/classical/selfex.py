@@ -225,8 +225,8 @@ class SelfEx(YChannelMethod):
 
     Options: ``step`` (about 1.25), ``patch`` (5), ``levels`` (3), ``stride`` (2),
     ``iterations`` (PatchMatch rounds, 2: more rounds find lower-cost transformed
-    matches but score lower; on the first 3 Set5 images at x2, 2 rounds give
-    35.83 dB, 4 rounds 35.70), ``detail_gain`` (0.5), ``radius`` (4),
+    matches but score lower; during development, on the Y of the first three
+    Set5 images at x2, 2 rounds gave 35.83 dB, 4 rounds 35.70), ``detail_gain`` (0.5), ``radius`` (4),
     ``margin`` (0.7), ``bp_iterations``
     (10 per step, 20 at the end), ``seed`` (0: results are reproducible), and
     the search ranges ``max_angle`` (pi), ``max_log_scale`` (0.3),
