@@ -67,8 +67,8 @@ def test_energy_decreases(crops, name):
     assert energies[-1] < 0.8 * energies[0]
 
 
-def test_btv_subgradient_matches_prior_definition():
-    """The BTV prior counts each pair of pixels once: a unit step edge of length n costs sum alpha^(|l|+|m|) * n * ..."""
+def test_btv_prior_counts_each_pair_once():
+    """On a vertical unit step, the shift (l, m) with m > 0 sees m differing columns of 10 - |l| rows."""
     from superres.methods.classical.btv import _btv_prior, _shifts
 
     assert len(_shifts(2)) == 12  # (5 * 5 - 1) / 2
