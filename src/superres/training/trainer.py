@@ -22,7 +22,6 @@ import io
 import json
 import math
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -37,8 +36,9 @@ from torch import nn
 from superres.errors import TrainingError
 from superres.io.atomic import write_bytes_atomic, write_text_atomic
 from superres.training.config import TrainConfig
+from superres.weights.cards import hardware_description
 
-__all__ = ["Trainer", "lr_at_step", "hardware_description", "TrainResult"]
+__all__ = ["Trainer", "lr_at_step", "TrainResult"]
 
 _LOG_FIELDS = ["step", "loss", "lr", "val_psnr", "wall_s", "samples_per_s"]
 
@@ -62,21 +62,6 @@ def lr_at_step(config: TrainConfig, step: int) -> float:
         low = base * sched.min_factor
         return low + 0.5 * (base - low) * (1 + math.cos(math.pi * progress))
     raise TrainingError(f"unknown schedule {sched.name!r} (constant, step or cosine)")
-
-
-def hardware_description(device: torch.device) -> str:
-    """A short, honest description of what ran the training."""
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {torch.get_num_threads()} threads"
 
 
 @dataclass

@@ -9,9 +9,14 @@ always written by ``superres evaluate``, never by hand.
 
 from __future__ import annotations
 
+import platform
+from pathlib import Path
+
+import torch
+
 from superres.weights.store import SHIPPED_DIR, read_card, write_card
 
-__all__ = ["record_evaluation", "weights_serving"]
+__all__ = ["record_evaluation", "weights_serving", "hardware_description"]
 
 
 def weights_serving(method: str, scale: float) -> str | None:
@@ -55,3 +60,18 @@ def record_evaluation(runs: list[dict], command: str) -> list[str]:
     for name, card in cards.items():
         write_card(SHIPPED_DIR / f"{name}.safetensors", card)
     return sorted(cards)
+
+
+def hardware_description(device: torch.device) -> str:
+    """A short, honest description of what ran the training."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {torch.get_num_threads()} threads"

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import sys
 import time
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from pathlib import Path
 import torch
 
 from superres.methods.sparse_coding.solvers import lasso_working_set
+from superres.weights.cards import hardware_description, record_evaluation
 
 __all__ = ["CoupledDictionary", "joint_signals", "learn_dictionary", "train_coupled_dictionary", "main"]
 
@@ -136,47 +136,6 @@ def train_coupled_dictionary(
     return CoupledDictionary(D[:h].contiguous(), D[h:].contiguous(), history)
 
 
-def _hardware() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}"
-
-
-def record_evaluation(report_files: list[Path], command: str) -> list[str]:
-    """Copy ``superres evaluate --format json`` results of ``scsr`` into the cards of the shipped dictionaries.
-
-    Each run (set, scale) goes, with the command that made it, to the card of the
-    dictionary serving that scale; runs of the same set and scale replace older ones.  Returns the cards written.
-    """
-    from superres.methods.learned import weights_for_method
-    from superres.weights.store import SHIPPED_DIR, read_card, write_card
-
-    table = weights_for_method("scsr")
-    cards: dict[str, dict] = {}
-    for report in report_files:
-        for run in json.loads(Path(report).read_text())["results"]:
-            if run["method"] != "scsr" or float(run["scale"]) not in table:
-                continue
-            name = table[float(run["scale"])]
-            path = SHIPPED_DIR / f"{name}.safetensors"
-            card = cards.setdefault(name, read_card(path))
-            evaluation = card.get("evaluation", {})
-            results = [dict(r, command=r.get("command", evaluation.get("command")))
-                       for r in evaluation.get("results", [])
-                       if (r["dataset"], r["scale"]) != (run["dataset"], run["scale"])]
-            results.append(dict(run, command=command))
-            card["evaluation"] = {"results": results}
-    for name, card in cards.items():
-        write_card(SHIPPED_DIR / f"{name}.safetensors", card)
-    return sorted(cards)
-
-
 def evaluation_table() -> str:
     """A markdown table of the scores recorded in the shipped ``scsr`` cards (mean PSNR / SSIM, seconds per image)."""
     from superres.methods.learned import weights_for_method
@@ -206,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("reports", nargs="+", type=Path)
         sub.add_argument("--command", required=True, help="the evaluate command that made the reports")
         sub_args = sub.parse_args(argv[1:])
-        for name in record_evaluation(sub_args.reports, sub_args.command):
+        runs = [run for report in sub_args.reports for run in json.loads(report.read_text())["results"]]
+        for name in record_evaluation(runs, sub_args.command):
             print(f"updated {name}.json", file=sys.stderr)
         return 0
     parser = argparse.ArgumentParser(
@@ -260,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             "steps": args.iterations,
             "objective": result.objective,
             "wall_time_s": round(wall, 1),
-            "hardware": _hardware(),
+            "hardware": hardware_description(torch.device("cpu")),
             "notes": "alternating working-set coordinate-descent coding (lambda %.2f) and block-coordinate atom update, "
                      "seed %d" % (args.lam, args.seed),
         },
