@@ -62,6 +62,8 @@ def collect_rows() -> list[dict]:
     from superres.methods.learned import LearnedMethod
     from superres.methods.registry import METHODS, get_method
     from superres.models.cost import model_cost
+    from superres.weights.cards import weights_serving
+    from superres.weights.store import SHIPPED_DIR, read_card
 
     defaults = _defaults()
     rows: list[dict] = []
@@ -85,6 +87,12 @@ def collect_rows() -> list[dict]:
                 except SuperresError as exc:
                     row.update(params=None, macs_per_pixel=None, psnr={}, note=str(exc))
                 rows.append(row)
+        elif info.scales and all(weights_serving(name, s) for s in info.scales):
+            # a classical method with learned data per scale (scsr's dictionaries): scores from those cards
+            for scale in info.scales:
+                card = read_card(SHIPPED_DIR / f"{weights_serving(name, scale)}.safetensors")
+                rows.append(dict(base, scale=scale, params=0, macs_per_pixel=None, psnr=card_psnr(card, scale),
+                                 weights=card.get("name"), default_for=[scale] if defaults.get(scale) == name else []))
         else:
             scales = info.scales
             rows.append(dict(base, scale=None if scales is None else ",".join(f"{s:g}" for s in scales),
