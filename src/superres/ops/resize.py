@@ -249,8 +249,12 @@ def _resize_dim(x: torch.Tensor, plan: ResizePlan1D, dim: int) -> torch.Tensor:
 
 
 def _round_to_uint8_range(x: torch.Tensor) -> torch.Tensor:
-    # MATLAB stores uint8 results by rounding half away from zero, then saturating.
-    return torch.clamp(torch.sign(x) * torch.floor(torch.abs(x) + 0.5), 0, 255)
+    """MATLAB's uint8 store: round half away from zero, then saturate to 0..255 (in place).
+
+    For values that end up in 0..255 half-away-from-zero is floor(x + 0.5), and every
+    negative value saturates to 0 either way, so one in-place pass suffices.
+    """
+    return x.add_(0.5).floor_().clamp_(0, 255)
 
 
 def _as_pair(value, what: str) -> tuple:
