@@ -45,3 +45,11 @@ def plot_training_log(log_csv: Path, out_png: Path, *, title: str = "") -> Path 
     plt.close(fig)
     tmp.replace(out_png)
     return out_png
+
+
+if __name__ == "__main__":
+    # python -m superres.training.plots RUN_DIR [TITLE]: redraw RUN_DIR/plot.png from RUN_DIR/log.csv
+    import sys
+
+    run = Path(sys.argv[1])
+    print(plot_training_log(run / "log.csv", run / "plot.png", title=sys.argv[2] if len(sys.argv) > 2 else run.name))
