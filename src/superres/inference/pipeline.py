@@ -43,6 +43,7 @@ from superres.inference.tiling import (
     working_bytes_per_lr_pixel,
 )
 from superres.methods.base import SRMethod, output_size
+from superres.methods.interpolation import is_uint8_valued
 
 __all__ = ["prepare_method", "plan_for", "upscale_array", "upscale_tensor", "OUTPUT_COPIES"]
 
@@ -215,11 +216,6 @@ class _RawSink(ArraySink):
         self.out[y0 : y0 + h, x0 : x0 + w] = tile[0].permute(1, 2, 0).cpu().numpy()
 
 
-def _is_uint8_valued(x: torch.Tensor) -> bool:
-    scaled = x * 255
-    return bool(torch.all(scaled == torch.round(scaled)) and x.min() >= 0 and x.max() <= 1)
-
-
 def upscale_tensor(
     lr: torch.Tensor,
     method: SRMethod,
@@ -247,7 +243,7 @@ def upscale_tensor(
     dev = device if device is not None else getattr(method, "device", None)
     for b in range(batch):
         item = lr[b : b + 1].float()
-        eight = _is_uint8_valued(item)
+        eight = is_uint8_valued(item)
         m = with_uint8_mode(method, eight)
         alpha = _alpha_method(eight) if colour != channels else None
         fixed = item.numel() * 4 + oh * ow * channels * 4

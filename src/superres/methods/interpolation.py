@@ -12,7 +12,7 @@ import torch
 from superres.methods.base import MethodInfo, SRMethod
 from superres.ops.resize import imresize_matlab
 
-__all__ = ["InterpolationMethod"]
+__all__ = ["InterpolationMethod", "is_uint8_valued"]
 
 _SUMMARIES = {
     "nearest": ("nearest", "nearest neighbour (MATLAB box kernel, no antialiasing)", 0),
@@ -22,7 +22,8 @@ _SUMMARIES = {
 }
 
 
-def _is_uint8_valued(x: torch.Tensor) -> bool:
+def is_uint8_valued(x: torch.Tensor) -> bool:
+    """True when every value is k/255 for an integer k in 0..255 (the tensor came from 8-bit pixels)."""
     scaled = x * 255
     return bool(torch.all(scaled == torch.round(scaled)) and x.min() >= 0 and x.max() <= 1)
 
@@ -50,7 +51,7 @@ class InterpolationMethod(SRMethod):
         )
 
     def _upscale(self, lr: torch.Tensor, scale: float) -> torch.Tensor:
-        if self.as_uint8 and _is_uint8_valued(lr):
+        if self.as_uint8 and is_uint8_valued(lr):
             lr8 = torch.round(lr * 255).to(torch.uint8)
             return imresize_matlab(lr8, scale, kernel=self.kernel).to(lr.dtype) / 255
         return imresize_matlab(lr, scale, kernel=self.kernel)
