@@ -16,7 +16,6 @@ tensors; :func:`protocol_metrics` applies the whole protocol.
 
 from __future__ import annotations
 
-import math
 from typing import Literal
 
 import torch

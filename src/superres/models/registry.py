@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 
-import torch
 from torch import nn
 
 from superres.errors import UnknownNameError, WeightsError
