@@ -11,7 +11,9 @@ Cards also say how the network is fed (``"input"``):
 ``"lr"``
     the LR Y image itself; the network upsamples by an integer factor
     (sub-pixel models).  A fractional scale runs the next integer model and
-    resizes the result with MATLAB bicubic.
+    resizes the result with MATLAB bicubic.  A network whose class says
+    ``any_scale = True`` (the SCN cascade) is given the requested factor itself
+    and makes the exact output size.
 """
 
 from __future__ import annotations
@@ -126,9 +128,11 @@ class LearnedMethod(YChannelMethod):
 
     def network_input(self, y: torch.Tensor, scale: float) -> tuple[torch.Tensor, float]:
         """What the network sees for LR ``y`` and the factor it applies itself."""
-        _, card = self.model_for_scale(scale)
+        model, card = self.model_for_scale(scale)
         if card.get("input", "upsampled") == "upsampled":
             return imresize_matlab(y, scale), 1.0
+        if getattr(model, "any_scale", False):
+            return y, float(scale)
         trained = sorted(float(s) for s in card.get("scales", [math.ceil(scale)]))
         above = [s for s in trained if s >= scale]
         return y, above[0] if above else trained[-1]
@@ -136,7 +140,11 @@ class LearnedMethod(YChannelMethod):
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
         model, card = self.model_for_scale(scale)
         x, net_scale = self.network_input(y, scale)
-        out = self.run_network(model, x, None if net_scale == 1.0 else int(net_scale)).to(y.device, y.dtype)
+        if card.get("input", "upsampled") == "upsampled":
+            arg = None
+        else:  # sub-pixel models take an integer factor, any-scale models the requested one
+            arg = int(net_scale) if float(net_scale).is_integer() else net_scale
+        out = self.run_network(model, x, arg).to(y.device, y.dtype)
         if net_scale != 1.0 and net_scale != scale:
             # Resize by the factor, not to a size: the sampling grid then does not depend on
             # the image size, so tiles give the same pixels as the whole image.

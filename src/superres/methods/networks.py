@@ -5,7 +5,7 @@ from __future__ import annotations
 from superres.methods.base import MethodInfo
 from superres.methods.learned import learned_method_factory
 
-__all__ = ["srcnn_915", "srcnn_935", "srcnn_955", "vdsr", "litesr_small"]
+__all__ = ["srcnn_915", "srcnn_935", "srcnn_955", "vdsr", "litesr_small", "scn", "cscn"]
 
 _SRCNN_PAPER = "Dong, Loy, He, Tang: Image super-resolution using deep convolutional networks, ECCV 2014 / TPAMI 2015"
 
@@ -49,4 +49,27 @@ litesr_small = learned_method_factory(
         year=2026,
     ),
     any_scale=True,  # fractional factors: the next trained scale, then MATLAB bicubic down
+)
+
+_SCN_PAPER = "Wang, Liu, Han, Huang: Deep networks for image super-resolution with sparse prior, ICCV 2015"
+
+scn = learned_method_factory(
+    MethodInfo(
+        name="scn",
+        family="cnn",
+        summary="SCN: Yang's sparse coding as a network (features, LISTA, HR patches, averaging) on the bicubic Y",
+        paper=_SCN_PAPER,
+        year=2015,
+    ),
+)
+
+cscn = learned_method_factory(
+    MethodInfo(
+        name="cscn",
+        family="cnn",
+        summary="cascaded SCN: bicubic x2 + SCN, ceil(log2 s) times, then bicubic to the exact size (any factor)",
+        paper=_SCN_PAPER,
+        year=2015,
+    ),
+    any_scale=True,  # one weights file serves every factor: the cascade takes the factor itself
 )

@@ -42,6 +42,8 @@ METHODS: dict[str, str] = {
     "srcnn-955": "superres.methods.networks:srcnn_955",
     "vdsr": "superres.methods.networks:vdsr",
     "litesr-small": "superres.methods.networks:litesr_small",
+    "scn": "superres.methods.networks:scn",
+    "cscn": "superres.methods.networks:cscn",
 }
 
 

@@ -19,6 +19,8 @@ MODELS: dict[str, str] = {
     "srcnn": "superres.models.srcnn:SRCNN",
     "vdsr": "superres.models.vdsr:VDSR",
     "litesr": "superres.models.litesr:LiteSR",
+    "scn": "superres.models.scn:SCN",
+    "cscn": "superres.models.scn:CascadeSCN",
 }
 
 
