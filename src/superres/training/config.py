@@ -54,7 +54,8 @@ class ModelConfig:
     round_y_input: bool = False
     #: train with 'valid' convolutions (SRCNN); the model's padding attribute is switched
     valid_training: bool = False
-    #: initialise from these weights (safetensors path or shipped name) before training
+    #: initialise from these weights (safetensors path or shipped name) before training;
+    #: through the model's load_initial_weights(tensors, card) when it has one
     init_from: str = ""
 
 

@@ -8,6 +8,11 @@ present, validation on a benchmark set with the project's own metric, best
 and last checkpoints, exact resume, CSV log and PNG plot, and
 DistributedDataParallel under ``torchrun`` (gloo on CPU, NCCL on GPU).
 
+Two optional model hooks: ``load_initial_weights(tensors, card)`` takes the
+``model.init_from`` weights (e.g. an x2 SCN's into every stage of a cascade),
+and ``stage_targets(targets, scale)`` asks for a loss at every stage
+(:meth:`Trainer.batch_loss`).
+
 Exact resume needs no RNG state: batches are a function of ``(seed, step)``
 (:class:`~superres.data.patches.PatchSampler`) and the learning rate a
 function of the step, so a checkpoint holds the weights, the optimiser
@@ -134,7 +139,14 @@ class Trainer:
         if self.config.model.init_from:
             from superres.weights.store import load_weights
 
-            model.load_state_dict(load_weights(self.config.model.init_from).tensors, strict=True)
+            entry = load_weights(self.config.model.init_from)
+            # A model may take weights of another architecture as its start (the SCN cascade
+            # takes an x2 SCN's) through load_initial_weights(tensors, card).
+            loader = getattr(model, "load_initial_weights", None)
+            if callable(loader):
+                loader(entry.tensors, entry.card)
+            else:
+                model.load_state_dict(entry.tensors, strict=True)
         return model
 
     def build_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
@@ -164,6 +176,28 @@ class Trainer:
         if name == "charbonnier":
             return torch.sqrt((pred - target) ** 2 + 1e-6).mean()
         raise TrainingError(f"unknown loss {name!r} (mse, l1 or charbonnier)")
+
+    def batch_loss(self, train_model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, scale: int) -> torch.Tensor:
+        """The loss of one batch.
+
+        Sub-pixel models (``input="lr"``) take the batch's scale.  A model that
+        defines ``stage_targets(targets, scale)`` (a cascade) is trained with a loss
+        at every stage: it is called with ``return_stages=True``, returns one
+        output per stage, and the loss is the mean of ``loss_fn`` over the stages.
+        """
+        net = self._inference_model(train_model)
+        staged = callable(getattr(net, "stage_targets", None))
+        args = (inputs, scale) if self.config.model.input == "lr" else (inputs,)
+        kwargs = {"return_stages": True} if staged else {}
+        use_bf16 = self.config.train.precision == "bf16"
+        with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            pred = train_model(*args, **kwargs)  # through the DDP wrapper, so gradients are synchronised
+        if not staged:
+            return self.loss_fn(pred.float(), targets)
+        stage_targets = net.stage_targets(targets, scale)
+        if len(stage_targets) != len(pred):
+            raise TrainingError(f"{type(net).__name__} made {len(pred)} stage outputs for {len(stage_targets)} targets")
+        return sum(self.loss_fn(p.float(), t) for p, t in zip(pred, stage_targets)) / len(pred)
 
     def clip_gradients(self, model: nn.Module, lr: float) -> None:
         clip = self.config.clip
@@ -356,11 +390,13 @@ class Trainer:
         train_model: nn.Module = model
         if self.distributed:
             # Our buffers are fixed (e.g. the bicubic kernel), identical on every rank: no need to broadcast.
+            # A cascade's later stages sit unused on the batches of small scales.
+            staged = callable(getattr(model, "stage_targets", None))
             train_model = nn.parallel.DistributedDataParallel(
-                model, device_ids=[self.device.index] if self.device.type == "cuda" else None, broadcast_buffers=False
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None, broadcast_buffers=False,
+                find_unused_parameters=staged,
             )
         train_model.train()
-        use_bf16 = cfg.train.precision == "bf16"
         end = cfg.train.steps if stop_after is None else min(cfg.train.steps, state["step"] + stop_after)
         t_last = window_start = time.perf_counter()
         steps_since, loss_sum = 0, 0.0
@@ -373,10 +409,7 @@ class Trainer:
             inputs, targets = inputs.to(self.device), targets.to(self.device)
             if cfg.train.channels_last:
                 inputs = inputs.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                # Sub-pixel models take the batch's scale (they have one tail per scale).
-                pred = train_model(inputs, batch_scale) if cfg.model.input == "lr" else train_model(inputs)
-            loss = self.loss_fn(pred.float(), targets)
+            loss = self.batch_loss(train_model, inputs, targets, batch_scale)
             if not torch.isfinite(loss):
                 raise TrainingError(
                     f"loss became {loss.item()} at step {step}; stopped. The last good checkpoint "

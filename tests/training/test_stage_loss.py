@@ -1,0 +1,61 @@
+"""The trainer's model hooks: a loss at every stage (stage_targets) and init_from through load_initial_weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from superres.models.scn import SCN, CascadeSCN
+from superres.training.config import load_config
+from superres.training.trainer import Trainer
+from superres.weights.store import save_weights
+
+from conftest import write_recipe
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUPERRES_CACHE", str(tmp_path / "cache"))
+
+
+def test_cascade_trains_with_a_loss_at_every_stage(tmp_path, synthetic_images, monkeypatch):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=60, scales=(2, 4), architecture="cscn",
+                          args="{ atoms = 16, distinct = 2 }", input_mode="lr", patch=10, batch=4, lr=3e-3,
+                          checkpoint_every=60)
+    calls = []
+    original = CascadeSCN.stage_targets
+
+    def spy(self, hr, scale):
+        targets = original(self, hr, scale)
+        calls.append((scale, [tuple(t.shape[-2:]) for t in targets]))
+        return targets
+
+    monkeypatch.setattr(CascadeSCN, "stage_targets", spy)
+    losses = []
+    result = Trainer(load_config(recipe), tmp_path / "run", progress=False).train(on_step=lambda s, loss: losses.append(loss))
+    assert result.step == 60
+    assert sum(losses[-15:]) / 15 < 0.8 * sum(losses[:15]) / 15
+    # x4 batches were scored at the x2 stage (20x20) and at the x4 output (40x40)
+    assert (4, [(20, 20), (40, 40)]) in calls and (2, [(20, 20)]) in calls
+    assert (tmp_path / "run" / "last.safetensors").exists()
+
+
+def test_plain_models_still_take_one_loss(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=30, architecture="scn",
+                          args="{ atoms = 16 }", input_mode="upsampled", patch=16, batch=4, lr=3e-3, checkpoint_every=30)
+    losses = []
+    Trainer(load_config(recipe), tmp_path / "run", progress=False).train(on_step=lambda s, loss: losses.append(loss))
+    assert sum(losses[-10:]) / 10 < sum(losses[:10]) / 10
+
+
+def test_init_from_goes_through_load_initial_weights(tmp_path, synthetic_images):
+    torch.manual_seed(5)
+    scn = SCN(atoms=16)
+    path = save_weights(tmp_path / "scn-x2.safetensors", scn.state_dict(),
+                        {"architecture": "scn", "model_args": {"atoms": 16}, "scales": [2], "input": "upsampled"})
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=1, architecture="cscn",
+                          args="{ atoms = 16, distinct = 2 }", input_mode="lr")
+    config = load_config(recipe, [f'model.init_from="{path}"'])
+    model = Trainer(config, tmp_path / "run", progress=False).build_model()
+    for net in model.scn:
+        assert torch.equal(net.Dx.weight, scn.Dx.weight) and torch.equal(net.S.weight, scn.S.weight)
