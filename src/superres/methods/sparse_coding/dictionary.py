@@ -21,6 +21,12 @@ Command (trains, then writes ``<out>/scsr-dict.<tag>.safetensors`` and its card)
     python -m superres.methods.sparse_coding.dictionary --scale 3 --atoms 1024 \\
         --samples 100000 --iterations 15 --data-dir ../shared/data
 
+The SCN's dictionary start (:mod:`superres.models.scn`) wants a small one,
+written outside the shipped folder and not serving ``scsr``::
+
+    python -m superres.methods.sparse_coding.dictionary --scale 2 --atoms 128 \\
+        --samples 100000 --iterations 20 --out runs/scn-dict --method scn-init
+
 and, after ``superres evaluate -m scsr ... --format json -o report.json``, copy
 the scores into the cards::
 
@@ -184,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tag", default=None, help="weights tag (default: T91-<atoms>-x<scale>)")
     parser.add_argument("--out", type=Path, default=None, help="folder (default: the package's weights/files)")
+    parser.add_argument("--method", default="scsr",
+                        help="the card's method (default scsr); another name, e.g. scn-init, keeps a dictionary made "
+                             "only to start an SCN from serving scsr if it is ever copied into weights/files")
     args = parser.parse_args(argv)
 
     from superres.data.datasets import training_images
@@ -207,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m superres.methods.sparse_coding.dictionary " + " ".join(argv)
     card = {
         "name": name,
-        "method": "scsr",
+        "method": args.method,
         "architecture": "coupled-dictionary",
         "model_args": {"atoms": args.atoms, "patch": args.patch, "features": "yang-gradients-4", "lam_train": args.lam},
         "scales": [args.scale],
