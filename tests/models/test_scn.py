@@ -253,3 +253,19 @@ def test_cli_evaluate_and_upscale_with_cscn(shipped_cscn, data_dir, tmp_path, ca
     assert main(["upscale", str(src), "-o", str(tmp_path / "out.png"), "-m", "cscn", "-s", "8", "--quiet"]) == 0
     with Image.open(tmp_path / "out.png") as out:
         assert out.size == (80, 96)
+
+
+def test_dictionary_start_file_rebuilds_and_keeps_the_ista_weights(tmp_path, data_dir):
+    from superres.models.scn import write_dictionary_start
+
+    high, low = _coupled_dictionary(atoms=32)
+    dictionary = save_weights(tmp_path / "dict.safetensors", {"high": high.float(), "low": low.float()},
+                              {"architecture": "coupled-dictionary", "method": "scn-init", "scales": [2]})
+    path, gain = write_dictionary_start(dictionary, tmp_path / "start.safetensors", 2, stages=2, patches=16,
+                                        data_dir=str(data_dir))
+    model, card = model_from_weights(str(path))
+    assert card["architecture"] == "scn" and card["model_args"]["stages"] == 2 and gain > 0
+    reference = SCN.from_dictionary(high.float(), low.float(), stages=2)
+    for name in ("H.weight", "W.weight", "S.weight", "theta", "G.weight"):
+        torch.testing.assert_close(model.state_dict()[name], reference.state_dict()[name])
+    torch.testing.assert_close(model.Dx.weight, reference.Dx.weight * (gain / 2))

@@ -78,7 +78,7 @@ from superres.methods.sparse_coding.solvers import lipschitz_constant, soft_thre
 from superres.models.layers import MatlabBicubicUpsample
 from superres.ops.resize import imresize_matlab
 
-__all__ = ["SCN", "CascadeSCN", "yang_feature_filters", "averaging_kernel", "main"]
+__all__ = ["SCN", "CascadeSCN", "yang_feature_filters", "averaging_kernel", "write_dictionary_start", "main"]
 
 #: lasso weight of Yang's reconstruction (``ScSR.m``), used for the dictionary start
 YANG_LAMBDA = 0.2
@@ -353,6 +353,49 @@ def calibration_patches(scale: int, *, train: str = "T91", count: int = 256, pat
     return inputs, targets
 
 
+def write_dictionary_start(
+    dictionary: str | Path,
+    output: str | Path,
+    scale: int,
+    *,
+    stages: int = 1,
+    lam: float = YANG_LAMBDA,
+    calibrate_on: str = "T91",
+    patches: int = 256,
+    data_dir: str | None = None,
+    command: str = "",
+) -> tuple[Path, float]:
+    """SCN weights started from a coupled dictionary, Dx's gain fitted on training patches: ``(path, gain)``."""
+    from superres.models.cost import count_parameters
+    from superres.weights.store import load_weights, save_weights
+
+    entry = load_weights(dictionary)
+    if "high" not in entry.tensors or "low" not in entry.tensors:
+        raise WeightsError(f"{entry.path.name}: expected tensors 'high' and 'low'")
+    model = SCN.from_dictionary(entry.tensors["high"], entry.tensors["low"], lam=lam, stages=stages)
+    inputs, targets = calibration_patches(scale, train=calibrate_on, count=patches, data_dir=data_dir)
+    gain = 2.0 * model.calibrate_gain(inputs, targets)  # the fitted factor times from_dictionary's default 2
+    model_args = {"features": model.features, "atoms": model.atoms, "lr_patch": model.lr_patch,
+                  "hr_patch": model.hr_patch, "stages": model.stages}
+    card = {
+        "architecture": "scn",
+        "model_args": model_args,
+        "input": "upsampled",
+        "channels": "y",
+        "scales": [scale],
+        "params": count_parameters(model),
+        "training": {
+            "init": "coupled dictionary",
+            "dictionary": entry.card.get("name", entry.path.stem),
+            "lam": lam,
+            "gain": gain,
+            "calibration": f"{patches} 41x41 patches of {calibrate_on} x{scale}",
+            "command": command,
+        },
+    }
+    return save_weights(output, model.state_dict(), card), gain
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m superres.models.scn",
@@ -367,35 +410,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patches", type=int, default=256, help="calibration patches (41x41)")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
-
-    from superres.models.cost import count_parameters
-    from superres.weights.store import load_weights, save_weights
-
-    entry = load_weights(args.dictionary)
-    if "high" not in entry.tensors or "low" not in entry.tensors:
-        raise WeightsError(f"{entry.path.name}: expected tensors 'high' and 'low'")
-    model = SCN.from_dictionary(entry.tensors["high"], entry.tensors["low"], lam=args.lam, stages=args.stages)
-    inputs, targets = calibration_patches(args.scale, train=args.calibrate_on, count=args.patches, data_dir=args.data_dir)
-    gain = 2.0 * model.calibrate_gain(inputs, targets)  # the fitted factor times from_dictionary's default 2
-    model_args = {"features": model.features, "atoms": model.atoms, "lr_patch": model.lr_patch,
-                  "hr_patch": model.hr_patch, "stages": model.stages}
-    card = {
-        "architecture": "scn",
-        "model_args": model_args,
-        "input": "upsampled",
-        "channels": "y",
-        "scales": [args.scale],
-        "params": count_parameters(model),
-        "training": {
-            "init": "coupled dictionary",
-            "dictionary": entry.card.get("name", entry.path.stem),
-            "lam": args.lam,
-            "gain": gain,
-            "calibration": f"{args.patches} 41x41 patches of {args.calibrate_on} x{args.scale}",
-            "command": "python -m superres.models.scn " + " ".join(argv if argv is not None else sys.argv[1:]),
-        },
-    }
-    path = save_weights(args.output, model.float().state_dict(), card)
+    command = "python -m superres.models.scn " + " ".join(argv if argv is not None else sys.argv[1:])
+    path, gain = write_dictionary_start(
+        args.dictionary, args.output, args.scale, stages=args.stages, lam=args.lam, calibrate_on=args.calibrate_on,
+        patches=args.patches, data_dir=args.data_dir, command=command,
+    )
     print(f"wrote {path} (gain {gain:.4g})", file=sys.stderr)
     return 0
 
