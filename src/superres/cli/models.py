@@ -3,7 +3,8 @@
 Parameters and multiply-adds per output pixel are counted from the network
 (:mod:`superres.models.cost`); PSNR comes from the evaluation that
 ``superres evaluate`` wrote into each weights card (the default protocol,
-``lr_mode`` rgb, when the card has it).  The default per scale comes from
+``lr_mode`` rgb, when the card has it; ``--lr-mode y-float`` shows the
+authors' test-code mode instead).  The default per scale comes from
 :mod:`superres.weights.defaults`, the one place that records it.
 """
 
@@ -25,11 +26,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "network), Set5/Set14/BSD100 PSNR from the weights card, and which method `superres upscale` uses by default.",
     )
     p.add_argument("--format", "-f", choices=["table", "json", "markdown"], default="table")
+    p.add_argument("--lr-mode", choices=["rgb", "y-float"], default="rgb",
+                   help="which of the cards' evaluations to show (default rgb: the protocol)")
     p.set_defaults(run=run)
 
 
-def card_psnr(card: dict, scale: float) -> dict[str, float]:
-    """``{dataset: mean PSNR}`` at ``scale`` from a card's ``evaluation``; lr_mode rgb preferred."""
+def card_psnr(card: dict, scale: float, lr_mode: str = "rgb") -> dict[str, float]:
+    """``{dataset: mean PSNR}`` at ``scale`` from a card's ``evaluation``.
+
+    ``lr_mode="rgb"`` prefers rgb results and falls back to others (cards that
+    predate the mode); ``"y-float"`` shows only y-float results.
+    """
     evaluation = card.get("evaluation") or {}
     results = evaluation.get("results", []) if isinstance(evaluation, dict) else evaluation
     found: dict[str, tuple[int, float]] = {}
@@ -44,7 +51,10 @@ def card_psnr(card: dict, scale: float) -> dict[str, float]:
         except (KeyError, TypeError, ValueError):
             continue
         dataset = str(r.get("dataset", ""))
-        rank = 0 if r.get("lr_mode", "rgb") == "rgb" else 1
+        mode = r.get("lr_mode", "rgb")
+        if lr_mode != "rgb" and mode != lr_mode:
+            continue
+        rank = 0 if mode == lr_mode else 1
         if dataset not in found or rank < found[dataset][0]:
             found[dataset] = (rank, value)
     return {k: v for k, (_, v) in found.items()}
@@ -56,7 +66,7 @@ def _defaults() -> dict[float, str]:
     return {float(s): name for s, name in DEFAULT_METHOD_BY_SCALE.items()}
 
 
-def collect_rows() -> list[dict]:
+def collect_rows(lr_mode: str = "rgb") -> list[dict]:
     """One dict per (method, scale): the data behind the table."""
     from superres.errors import SuperresError
     from superres.methods.learned import LearnedMethod
@@ -82,7 +92,7 @@ def collect_rows() -> list[dict]:
                 try:
                     model, card = method.model_for_scale(scale)
                     cost = model_cost(model, card, scale)
-                    row.update(params=cost.params, macs_per_pixel=cost.macs_per_pixel, psnr=card_psnr(card, scale),
+                    row.update(params=cost.params, macs_per_pixel=cost.macs_per_pixel, psnr=card_psnr(card, scale, lr_mode),
                                weights=card.get("name"))
                 except SuperresError as exc:
                     row.update(params=None, macs_per_pixel=None, psnr={}, note=str(exc))
@@ -91,7 +101,7 @@ def collect_rows() -> list[dict]:
             # a classical method with learned data per scale (scsr's dictionaries): scores from those cards
             for scale in info.scales:
                 card = read_card(SHIPPED_DIR / f"{weights_serving(name, scale)}.safetensors")
-                rows.append(dict(base, scale=scale, params=0, macs_per_pixel=None, psnr=card_psnr(card, scale),
+                rows.append(dict(base, scale=scale, params=0, macs_per_pixel=None, psnr=card_psnr(card, scale, lr_mode),
                                  weights=card.get("name"), default_for=[scale] if defaults.get(scale) == name else []))
         else:
             scales = info.scales
@@ -130,7 +140,7 @@ def _table(rows: list[dict]) -> list[list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = collect_rows()
+    rows = collect_rows(args.lr_mode)
     if args.format == "json":
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
