@@ -17,11 +17,17 @@ weights are in the package) and for bicubic:
   ``superres upscale`` on a 5000x5000 RGB PNG at x4 with the default model
   and the default memory budget, and its wall time (``--skip-big`` skips it).
 
+``--set14`` times what issue 10 asks for: seconds per Set14 image (the
+MATLAB LR files of the shared data, whole pipeline of ``superres upscale``,
+best of ``--repeat``, averaged over the 14 images) for the default model at
+fp32 and bf16, SRCNN, VDSR (shipped weights, else random ones: speed does
+not depend on weights) and bicubic, with each time as a ratio to VDSR's.
+
 ``--architectures`` also times the registered architectures with random
 weights (srcnn, vdsr, litesr variants): the speed of a network does not
 depend on its weights, so this gives the figures before weights ship.
 
-Run: ``python benchmarks/bench_upscale.py [--architectures] [--skip-big]``
+Run: ``python benchmarks/bench_upscale.py [--architectures] [--set14] [--skip-big]``
 """
 
 from __future__ import annotations
@@ -117,6 +123,43 @@ def random_architectures(folder: Path) -> list[tuple[str, object]]:
     return methods
 
 
+def set14_seconds(label: str, method, precision: str, scale: float, repeat: int) -> dict:
+    """Mean seconds per Set14 image of ``method`` at ``scale`` (MATLAB LR inputs, whole upscale pipeline).
+
+    One warm-up run on the first image (weights load, oneDNN set-up), then the
+    best of ``repeat`` runs per image.
+    """
+    from superres.data.datasets import benchmark_images
+    from superres.io.image import read_image
+
+    images = [read_image(im.lr_path).pixels for im in benchmark_images("Set14", scale)]
+    m = prepare_method(method, scale, device="cpu")
+    if isinstance(m, LearnedMethod):
+        m.precision = precision
+    upscale_array(images[0], m, scale)
+    seconds = []
+    for px in images:
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            upscale_array(px, m, scale)
+            times.append(time.perf_counter() - t0)
+        seconds.append(min(times))
+    if isinstance(m, LearnedMethod):
+        m.precision = "fp32"
+    return {"method": label, "precision": precision, "scale": scale, "seconds_per_image": sum(seconds) / len(seconds)}
+
+
+def _vdsr_for_timing(folder: Path):
+    from superres.errors import SuperresError
+    from superres.methods.registry import get_method
+
+    try:
+        return "vdsr", get_method("vdsr")
+    except SuperresError:
+        return next((label, m) for label, m in random_architectures(folder) if label.startswith("vdsr"))
+
+
 def peak_memory_big(side: int, scale: float, workdir: Path, model: str = "default") -> dict:
     """Run `superres upscale` on a side x side PNG in a fresh process; its peak RSS and wall time."""
     from superres.io import write_image
@@ -169,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-big", action="store_true", help="skip the 5000x5000 x4 memory run")
     parser.add_argument("--big-side", type=int, default=5000)
     parser.add_argument("--big-model", default="default", help="model of the big run (default: the default at x4)")
+    parser.add_argument("--set14", action="store_true", help="only: seconds per Set14 image vs VDSR and SRCNN")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--threads", type=int, help="torch threads (default: all usable CPUs, as superres upscale)")
     args = parser.parse_args(argv)
@@ -180,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = {p: conv_ceiling(dt, max(args.repeat, 10)) for p, dt in dtypes}
     print(f"conv ceiling (3x3 64->64, 64x256x256): fp32 {ceiling['fp32'] / 1e9:.1f} GMAC/s, "
           f"bf16 {ceiling['bf16'] / 1e9:.1f} GMAC/s", flush=True)
+
+    if args.set14:
+        return _main_set14(args, threads)
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -245,6 +292,35 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps({"ceiling": ceiling, "rows": rows, "big": big, "threads": threads},
                                         indent=2) + "\n")
+    return 0
+
+
+def _main_set14(args, threads: int) -> int:
+    from superres.methods.registry import get_method, resolve_method_name
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        vdsr_label, vdsr = _vdsr_for_timing(Path(tmp))
+        # SRCNN and VDSR run at the output size: same input and output pixels at every
+        # scale, so their time does not depend on it; they are timed once, at x3.
+        for label, method in (("srcnn-915", get_method("srcnn-915")), (vdsr_label, vdsr)):
+            for precision in ("fp32", "bf16"):
+                rows.append(set14_seconds(label, method, precision, 3.0, args.repeat))
+                print(f"  {label} {precision}: {rows[-1]['seconds_per_image']:.3f} s", flush=True)
+        reference = next(r["seconds_per_image"] for r in rows if r["method"] == vdsr_label and r["precision"] == "fp32")
+        for scale in (2.0, 3.0, 4.0):
+            default = resolve_method_name("default", scale)
+            for precision in ("bf16", "fp32"):
+                rows.append(set14_seconds(f"default = {default}", get_method(default), precision, scale, args.repeat))
+            rows.append(set14_seconds("bicubic", get_method("bicubic"), "fp32", scale, args.repeat))
+    print(f"Set14, mean seconds per image (MATLAB LR files, whole upscale pipeline, {threads} threads, "
+          f"best of {args.repeat} per image; SRCNN and VDSR timed at x3, their cost does not depend on the scale):")
+    print(f"{'method':<30} {'precision':<9} {'scale':>5} {'s/image':>8} {'VDSR fp32 / this':>17}")
+    for row in rows:
+        print(f"{row['method']:<30} {row['precision']:<9} x{row['scale']:<4g} {row['seconds_per_image']:8.3f} "
+              f"{reference / row['seconds_per_image']:16.1f}x")
+    if args.json:
+        args.json.write_text(json.dumps({"set14": rows, "threads": threads}, indent=2) + "\n")
     return 0
 
 
