@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
+import re
 from pathlib import Path
 
 from superres.errors import TrainingError
@@ -26,6 +28,7 @@ from superres.training.config import load_config
 from superres.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
+
 
 CLAIMS = {
     "residual": (
@@ -41,17 +44,48 @@ CLAIMS = {
 }
 
 
-def run_curve(recipe: str, overrides: list[str], steps: int, tag: str, data_dir: str | None) -> list[tuple[int, float]]:
+def run_curve(
+    recipe: str, overrides: list[str], steps: int, tag: str, data_dir: str | None, reuse: bool = False
+) -> tuple[list[tuple[int, float]], str]:
+    """Set5 x2 PSNR against steps of one run, and a note (``""`` or how it diverged).
+
+    With ``reuse``, a run already finished in ``runs/ablation-<tag>`` with the same
+    configuration is read back instead of trained again.
+    """
     common = [f"train.steps={steps}", f"train.val_every={max(1, steps // 6)}", "train.val_scales=[2]",
               "train.batch_size=16", "data.patch_size=41", f'name="ablation-{tag}"']
     config = load_config(ROOT / recipe, common + overrides)
     run_dir = ROOT / "runs" / f"ablation-{tag}"
-    try:
-        Trainer(config, run_dir, data_dir=data_dir, progress=False).train(restart=True)
-    except TrainingError as exc:  # the unclipped run is expected to blow up
-        print(f"{tag}: {exc}")
-    with open(run_dir / "log.csv", newline="") as handle:
-        return [(int(r["step"]), float(r["val_psnr"])) for r in csv.DictReader(handle) if r["val_psnr"]]
+    log = run_dir / "log.csv"
+    note = ""
+    finished = reuse and log.exists() and (run_dir / "config.json").exists() and \
+        json.loads((run_dir / "config.json").read_text()) == json.loads(json.dumps(config.to_dict())) and \
+        _last_step(log) == steps
+    if not finished:
+        try:
+            Trainer(config, run_dir, data_dir=data_dir, progress=False).train(restart=True)
+        except TrainingError as exc:  # the unclipped run is expected to blow up
+            print(f"{tag}: {exc}")
+            found = re.search(r"at step (\d+)", str(exc))
+            note = f"diverged: loss NaN at step {found.group(1)}" if found else "diverged"
+    if not log.exists():  # it blew up before its first log line
+        return [], note
+    with open(log, newline="") as handle:
+        return [(int(r["step"]), float(r["val_psnr"])) for r in csv.DictReader(handle) if r["val_psnr"]], note
+
+
+def _bicubic_set5_x2(data_dir: str | None) -> float:
+    from superres.evaluation.benchmark import evaluate_method
+    from superres.methods.registry import get_method
+
+    images = evaluate_method(get_method("bicubic"), "Set5", 2.0, data_dir=data_dir).to_dict()["images"]
+    return sum(i["psnr"] for i in images) / len(images)
+
+
+def _last_step(log: Path) -> int:
+    with open(log, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return int(rows[-1]["step"]) if rows else 0
 
 
 def main() -> None:
@@ -59,6 +93,7 @@ def main() -> None:
     parser.add_argument("claim", choices=sorted(CLAIMS))
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--data-dir")
+    parser.add_argument("--reuse", action="store_true", help="read back runs already finished with the same settings")
     args = parser.parse_args()
     import matplotlib
 
@@ -69,10 +104,14 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, overrides in variants.items():
         tag = f"{args.claim}-{label.split()[0]}"
-        curve = run_curve(recipe, overrides, args.steps, tag, args.data_dir)
-        print(label, curve)
+        curve, note = run_curve(recipe, overrides, args.steps, tag, args.data_dir, args.reuse)
+        print(label, curve, note)
         if curve:
-            ax.plot([c[0] for c in curve], [c[1] for c in curve], "o-", label=label)
+            ax.plot([c[0] for c in curve], [c[1] for c in curve], "o-", label=label + (f" ({note})" if note else ""))
+        else:  # nothing to draw: say so in the legend, with a marker at the bottom of the axis
+            ax.plot([], [], "x", color="red", markersize=10, label=f"{label}: {note or 'no validation point'}")
+    bicubic = _bicubic_set5_x2(args.data_dir)
+    ax.axhline(bicubic, color="gray", linestyle="--", linewidth=1, label=f"bicubic ({bicubic:.2f} dB)")
     ax.set_xlabel("training step")
     ax.set_ylabel("Set5 x2 PSNR (dB)")
     ax.set_title(f"VDSR: {args.claim}")
