@@ -1,0 +1,41 @@
+import pytest
+import torch
+
+from superres.errors import WeightsError
+from superres.weights import ship as ship_module
+from superres.weights.store import load_weights, save_weights
+
+
+@pytest.fixture
+def trained(tmp_path, monkeypatch):
+    monkeypatch.setattr(ship_module, "SHIPPED_DIR", tmp_path / "shipped")
+    (tmp_path / "shipped").mkdir()
+    tensors = {"conv.weight": torch.arange(6.0).view(1, 1, 2, 3)}
+    card = {"architecture": "srcnn", "scales": [2.0, 3.0, 4.0], "evaluation": {"results": [{"psnr": 1.0}]}}
+    return save_weights(tmp_path / "run" / "best.safetensors", tensors, card), tensors
+
+
+def test_ship_copies_tensors_and_clears_the_evaluation(trained):
+    source, tensors = trained
+    entry = load_weights(ship_module.ship(source, "srcnn.test", note="why"))
+    assert torch.equal(entry.tensors["conv.weight"], tensors["conv.weight"])
+    assert entry.card["name"] == "srcnn.test"
+    assert entry.card["evaluation"] == {}
+    assert entry.card["scales"] == [2.0, 3.0, 4.0]
+    assert entry.card["training"]["notes"] == "why"
+
+
+def test_ship_can_narrow_the_served_scales(trained):
+    source, _ = trained
+    entry = load_weights(ship_module.ship(source, "srcnn.x4", scales=[4.0]))
+    assert entry.card["scales"] == [4.0]
+    assert entry.card["trained_scales"] == [2.0, 3.0, 4.0]
+
+
+def test_ship_refuses_a_scale_the_weights_were_not_trained_for(trained, capsys):
+    source, _ = trained
+    with pytest.raises(WeightsError, match="cannot serve"):
+        ship_module.ship(source, "srcnn.x5", scales=[5.0])
+    assert ship_module.main([str(source), "srcnn.x5", "--scales", "5"]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not (ship_module.SHIPPED_DIR / "srcnn.x5.safetensors").exists()
