@@ -30,13 +30,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mean-only", action="store_true", help="table format: only the mean rows")
     p.add_argument("--save-dir", type=Path, help="write the SR images under DIR/method/dataset/xS/")
     p.add_argument("--output", "-o", type=Path, help="also write the report to this file")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="arithmetic of the learned networks (bf16: autocast, as `superres upscale --precision bf16`)")
     p.add_argument("--write-card", action="store_true",
                    help="store the results in the model cards of the shipped weights that produced them")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from superres.errors import InvalidArgumentError
     from superres.evaluation.benchmark import evaluate
+
+    if args.write_card and args.precision != "fp32":
+        # cards hold the fp32 scores that `superres models` and the default choice rely on
+        raise InvalidArgumentError("--write-card records fp32 evaluations only; drop --precision bf16")
     from superres.evaluation.report import format_results
 
     def progress(run_result, image) -> None:
@@ -54,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         metric_channel=args.metric_channel,
         save_dir=args.save_dir,
         on_image=progress,
+        precision=args.precision,
     )
     if sys.stderr.isatty():
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr)

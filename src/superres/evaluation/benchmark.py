@@ -59,6 +59,8 @@ class RunResult:
     scale: float
     lr_mode: str
     images: list[ImageResult] = field(default_factory=list)
+    #: arithmetic of the network ("fp32" or "bf16"); classical methods always run in float
+    precision: str = "fp32"
 
     @property
     def mean_psnr(self) -> float:
@@ -78,6 +80,7 @@ class RunResult:
             "dataset": self.dataset,
             "scale": self.scale,
             "lr_mode": self.lr_mode,
+            "precision": self.precision,
             "images": [
                 {"name": r.name, "psnr": r.psnr, "ssim": r.ssim, "seconds": r.seconds} for r in self.images
             ],
@@ -175,13 +178,23 @@ def evaluate(
     metric_channel: Literal["y", "y-unrounded", "rgb"] = "y",
     save_dir: Path | None = None,
     on_image: Callable[[RunResult, ImageResult], None] | None = None,
+    precision: Literal["fp32", "bf16"] = "fp32",
 ) -> list[RunResult]:
-    """Every method on every set at every scale (``default`` resolves per scale)."""
+    """Every method on every set at every scale (``default`` resolves per scale).
+
+    ``precision="bf16"`` runs the learned methods' networks under bf16 autocast
+    (as ``superres upscale --precision bf16``); other methods are unaffected.
+    """
+    if precision not in ("fp32", "bf16"):
+        raise InvalidArgumentError(f"precision must be fp32 or bf16, got {precision!r}")
     results = []
     for name in methods:
         for scale in scales:
             method = get_method(resolve_method_name(name, scale))
             method.check_scale(scale)
+            learned = hasattr(method, "precision")
+            if learned:
+                method.precision = precision
             for dataset in datasets:
                 run = evaluate_method(
                     method,
@@ -195,5 +208,6 @@ def evaluate(
                     label=name if name != "default" else f"default ({method.info.name})",
                     on_image=on_image,
                 )
+                run.precision = precision if learned else "fp32"
                 results.append(run)
     return results
