@@ -126,3 +126,52 @@ def test_bad_recipe_messages(tmp_path, synthetic_images):
         load_config(recipe, ["optim.lrr=1"])
     with pytest.raises(TrainingError, match="does not exist"):
         load_config(tmp_path / "missing.toml")
+
+
+def _final_weights(run_dir):
+    return load_file(str(run_dir / "last.safetensors"))
+
+
+def test_worker_processes_give_the_same_weights_as_the_loop(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=12, checkpoint_every=100)
+    runs = {}
+    for workers in (0, 2):
+        config = load_config(recipe, [f"train.workers={workers}"])
+        Trainer(config, tmp_path / f"w{workers}", progress=False).train()
+        runs[workers] = _final_weights(tmp_path / f"w{workers}")
+    for key in runs[0]:
+        torch.testing.assert_close(runs[0][key], runs[2][key], rtol=0, atol=0)
+
+
+def test_time_budget_fits_steps_and_equals_a_run_of_that_length(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=100_000, checkpoint_every=1000)
+    # the warm-up outlasts the speed probe, so no step's learning rate depended on train.steps yet
+    overrides = ["schedule.warmup_steps=400"]
+    budgeted = Trainer(load_config(recipe, overrides), tmp_path / "budget", progress=False)
+    result = budgeted.train(time_budget_s=0.001)
+    fitted = json.loads((tmp_path / "budget" / "config.json").read_text())["train"]["steps"]
+    assert result.step == fitted < 100_000
+    card = json.loads((tmp_path / "budget" / "last.json").read_text())
+    assert card["training"]["planned_steps"] == card["training"]["steps"] == fitted
+    plain = Trainer(load_config(recipe, overrides + [f"train.steps={fitted}"]), tmp_path / "plain", progress=False)
+    plain.train()
+    a, b = _final_weights(tmp_path / "budget"), _final_weights(tmp_path / "plain")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+
+
+def test_interrupt_saves_a_checkpoint_that_resumes_exactly(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=30, checkpoint_every=1000)
+    Trainer(load_config(recipe), tmp_path / "ref", progress=False).train()
+
+    def interrupt_at_17(step, _loss):
+        if step == 17:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(load_config(recipe), tmp_path / "cut", progress=False).train(on_step=interrupt_at_17)
+    assert json.loads((tmp_path / "cut" / "checkpoint" / "last.json").read_text())["step"] == 17
+    Trainer(load_config(recipe), tmp_path / "cut", progress=False).train()
+    a, b = _final_weights(tmp_path / "ref"), _final_weights(tmp_path / "cut")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6)

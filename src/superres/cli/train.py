@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from superres.cli.common import add_data_dir
+from superres.errors import InvalidArgumentError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--run-dir", type=Path, help="where checkpoints, logs and weights go (default: runs/<name>)")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start from step 0")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="fit the run to this wall-clock time: measure the speed over the first steps, "
+                        "then lower train.steps to what fits (recorded in the card)")
     add_data_dir(p)
     p.set_defaults(run=run)
 
@@ -37,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
         parts = ["superres", "train", str(args.recipe)] + [f"--set {o}" for o in args.overrides]
         command = " ".join(parts)
     trainer = Trainer(config, run_dir, data_dir=args.data_dir, progress=not args.quiet, command=command)
-    result = trainer.train(restart=args.restart)
+    if args.time_budget is not None and args.time_budget <= 0:
+        raise InvalidArgumentError(f"--time-budget must be positive, got {args.time_budget}")
+    result = trainer.train(restart=args.restart, time_budget_s=args.time_budget)
     if trainer.is_main:
         print(f"{config.name}: {result.step} steps, best validation PSNR {result.best_psnr:.3f} dB, "
               f"{result.wall_time_s / 60:.1f} min; weights in {result.run_dir}")

@@ -114,6 +114,9 @@ class TrainLoopConfig:
     checkpoint_every: int = 200
     log_every: int = 20
     threads: int = 0
+    #: worker processes that cut the next batches while the model trains (0: in the loop).
+    #: A batch depends only on (seed, step), so workers change speed, never the result.
+    workers: int = 0
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ nothing is ever unpickled.
 
 from __future__ import annotations
 
+import dataclasses
+
 import csv
 import io
 import json
@@ -122,6 +124,8 @@ class Trainer:
             local = int(os.environ.get("LOCAL_RANK", "0"))
             self.device = torch.device("cuda", local)
             torch.cuda.set_device(self.device)
+            # training patches have one size, so cuDNN's per-shape autotuning pays at once
+            torch.backends.cudnn.benchmark = True
         else:
             self.device = torch.device("cpu")
         if self.distributed and not torch.distributed.is_initialized():
@@ -351,8 +355,21 @@ class Trainer:
         writer.writerows(rows)
         write_text_atomic(path, buffer.getvalue())
 
-    def train(self, *, restart: bool = False, stop_after: int | None = None, on_step: Callable[[int, float], None] | None = None) -> TrainResult:
-        """Run (or resume) the recipe.  ``stop_after`` ends early after that many steps (for tests)."""
+    def train(
+        self,
+        *,
+        restart: bool = False,
+        stop_after: int | None = None,
+        on_step: Callable[[int, float], None] | None = None,
+        time_budget_s: float | None = None,
+    ) -> TrainResult:
+        """Run (or resume) the recipe.  ``stop_after`` ends early after that many steps (for tests).
+
+        ``time_budget_s`` fits the run to a wall-clock budget (a lent GPU's minutes): the speed is
+        measured over the first steps and ``train.steps`` lowered to what fits, before the schedule
+        depends on it (inside the warm-up when there is one), so the run equals one started with
+        that step count; the card and config.json record the count used.
+        """
         from superres.data.datasets import training_images
         from superres.data.patches import PatchSampler, prepare_pairs
 
@@ -398,62 +415,90 @@ class Trainer:
             )
         train_model.train()
         end = cfg.train.steps if stop_after is None else min(cfg.train.steps, state["step"] + stop_after)
+        batches = _step_batches(sampler, state["step"], end, rank=self.rank, world_size=self.world_size,
+                                workers=cfg.train.workers, pin=self.device.type == "cuda")
+        budget = _TimeBudget(time_budget_s, state["step"], cfg) if time_budget_s else None
         t_last = window_start = time.perf_counter()
         steps_since, loss_sum = 0, 0.0
-        while state["step"] < end:
-            step = state["step"]
-            lr = lr_at_step(cfg, step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr * group.get("lr_factor", 1.0)
-            inputs, targets, batch_scale = sampler.batch(step, rank=self.rank, world_size=self.world_size)
-            inputs, targets = inputs.to(self.device), targets.to(self.device)
-            if cfg.train.channels_last:
-                inputs = inputs.contiguous(memory_format=torch.channels_last)
-            loss = self.batch_loss(train_model, inputs, targets, batch_scale)
-            if not torch.isfinite(loss):
-                raise TrainingError(
-                    f"loss became {loss.item()} at step {step}; stopped. The last good checkpoint "
-                    f"is in {self.checkpoint_dir}; lower the learning rate or enable clipping"
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.clip_gradients(model, lr)
-            optimizer.step()
-            state["step"] = step + 1
-            loss_value = loss.detach().item()
-            state["last_loss"] = loss_value
-            loss_sum += loss_value
-            steps_since += 1
-            now = time.perf_counter()
-            state["wall_time_s"] += now - t_last
-            t_last = now
-            if on_step is not None:
-                on_step(state["step"], loss_value)
-            val_psnr = None
-            s = state["step"]
-            is_last = s == end
-            if self.is_main and (s % cfg.train.val_every == 0 or (is_last and s == cfg.train.steps)):
-                val_psnr = self.validate(train_model, state)
-                if state["best_psnr"] is None or val_psnr > state["best_psnr"]:
-                    state["best_psnr"] = val_psnr
-                    self.export(model, state, "best.safetensors")
-            if self.distributed and (s % cfg.train.val_every == 0):
-                torch.distributed.barrier()
-            if self.is_main and (s % cfg.train.log_every == 0 or val_psnr is not None or is_last):
-                elapsed = max(1e-9, time.perf_counter() - window_start)
-                self._log_row({
-                    "step": s,
-                    "loss": f"{loss_sum / steps_since:.6e}",
-                    "lr": f"{lr:.3e}",
-                    "val_psnr": "" if val_psnr is None else f"{val_psnr:.4f}",
-                    "wall_s": f"{state['wall_time_s']:.1f}",
-                    "samples_per_s": f"{steps_since * cfg.train.batch_size / elapsed:.1f}",
-                })
-                self.progress.update(s, loss_sum / steps_since, state["best_psnr"], steps_since / elapsed)
-                loss_sum, steps_since = 0.0, 0
-                window_start = t_last = time.perf_counter()
-            if self.is_main and (s % cfg.train.checkpoint_every == 0 or is_last):
+        updating = False
+        try:
+            while state["step"] < end:
+                step = state["step"]
+                if budget is not None:
+                    fitted = budget.fit(step)
+                    if fitted is not None and self.distributed:  # every rank must stop at the same step
+                        agreed = torch.tensor([fitted], device=self.device)
+                        torch.distributed.all_reduce(agreed, op=torch.distributed.ReduceOp.MIN)
+                        fitted = int(agreed.item())
+                    if fitted is not None and fitted < cfg.train.steps:
+                        cfg = self.config = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, steps=fitted))
+                        end = min(end, fitted)
+                        self.progress.total = fitted
+                        if self.is_main:
+                            (self.run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+                            print(f"{cfg.name}: {budget.rate:.1f} steps/s, {time_budget_s:.0f} s budget -> "
+                                  f"train.steps = {fitted}", file=sys.stderr)
+                lr = lr_at_step(cfg, step)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr * group.get("lr_factor", 1.0)
+                inputs, targets, batch_scale = next(batches)
+                inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
+                if cfg.train.channels_last:
+                    inputs = inputs.contiguous(memory_format=torch.channels_last)
+                loss = self.batch_loss(train_model, inputs, targets, batch_scale)
+                if not torch.isfinite(loss):
+                    raise TrainingError(
+                        f"loss became {loss.item()} at step {step}; stopped. The last good checkpoint "
+                        f"is in {self.checkpoint_dir}; lower the learning rate or enable clipping"
+                    )
+                updating = True  # weights of step + 1, counter of step: not a state to save
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.clip_gradients(model, lr)
+                optimizer.step()
+                state["step"] = step + 1
+                updating = False
+                loss_value = loss.detach().item()
+                state["last_loss"] = loss_value
+                loss_sum += loss_value
+                steps_since += 1
+                now = time.perf_counter()
+                state["wall_time_s"] += now - t_last
+                t_last = now
+                if on_step is not None:
+                    on_step(state["step"], loss_value)
+                val_psnr = None
+                s = state["step"]
+                is_last = s == end
+                if self.is_main and (s % cfg.train.val_every == 0 or (is_last and s == cfg.train.steps)):
+                    val_psnr = self.validate(train_model, state)
+                    if state["best_psnr"] is None or val_psnr > state["best_psnr"]:
+                        state["best_psnr"] = val_psnr
+                        self.export(model, state, "best.safetensors")
+                if self.distributed and (s % cfg.train.val_every == 0):
+                    torch.distributed.barrier()
+                if self.is_main and (s % cfg.train.log_every == 0 or val_psnr is not None or is_last):
+                    elapsed = max(1e-9, time.perf_counter() - window_start)
+                    self._log_row({
+                        "step": s,
+                        "loss": f"{loss_sum / steps_since:.6e}",
+                        "lr": f"{lr:.3e}",
+                        "val_psnr": "" if val_psnr is None else f"{val_psnr:.4f}",
+                        "wall_s": f"{state['wall_time_s']:.1f}",
+                        "samples_per_s": f"{steps_since * cfg.train.batch_size / elapsed:.1f}",
+                    })
+                    self.progress.update(s, loss_sum / steps_since, state["best_psnr"], steps_since / elapsed)
+                    loss_sum, steps_since = 0.0, 0
+                    window_start = t_last = time.perf_counter()
+                if self.is_main and (s % cfg.train.checkpoint_every == 0 or is_last):
+                    self.save_checkpoint(model, optimizer, state)
+        except KeyboardInterrupt:
+            # Ctrl-C or a scheduler's SIGINT (a lent GPU's deadline): keep every finished step.
+            if self.is_main and state["step"] > 0 and not updating:
                 self.save_checkpoint(model, optimizer, state)
+                self.export(model, state, "last.safetensors")
+                print(f"{cfg.name}: interrupted at step {state['step']}; checkpoint saved", file=sys.stderr)
+            raise
         self.progress.close()
         if self.is_main:
             self.export(model, state, "last.safetensors")
@@ -467,3 +512,67 @@ class Trainer:
         from superres.training.plots import plot_training_log
 
         return plot_training_log(self.run_dir / "log.csv", self.run_dir / "plot.png", title=self.config.name)
+
+
+class _BatchesByStep(torch.utils.data.Dataset):
+    """Step ``i`` -> the sampler's batch ``i`` for one rank (what the loader's workers call)."""
+
+    def __init__(self, sampler, end: int, rank: int, world_size: int) -> None:
+        self.sampler, self.end, self.rank, self.world_size = sampler, end, rank, world_size
+
+    def __len__(self) -> int:
+        return self.end
+
+    def __getitem__(self, step: int):
+        return self.sampler.batch(step, rank=self.rank, world_size=self.world_size)
+
+
+def _one_thread(_worker: int) -> None:
+    torch.set_num_threads(1)
+
+
+def _step_batches(sampler, start: int, end: int, *, rank: int, world_size: int, workers: int, pin: bool):
+    """Batches of steps ``start, start+1, ...`` in order: cut in the loop, or ahead by worker processes."""
+    if workers <= 0:
+        return (sampler.batch(step, rank=rank, world_size=world_size) for step in range(start, end))
+    # fork shares the prepared images with the workers instead of pickling gigabytes to each
+    context = "fork" if "fork" in torch.multiprocessing.get_all_start_methods() else None
+    loader = torch.utils.data.DataLoader(
+        _BatchesByStep(sampler, end, rank, world_size), batch_size=None, sampler=range(start, end),
+        num_workers=workers, pin_memory=pin, prefetch_factor=4, worker_init_fn=_one_thread,
+        multiprocessing_context=context,
+    )
+    return iter(loader)
+
+
+class _TimeBudget:
+    """Measures steps per second early in a run and says how many steps fit the budget."""
+
+    #: steps before timing starts (allocator and cuDNN autotuning), then steps timed
+    SETTLE, PROBE = 20, 100
+    #: share of the remaining time given to steps; the rest covers validation and checkpoints
+    SAFETY = 0.85
+
+    def __init__(self, budget_s: float, start_step: int, config: TrainConfig) -> None:
+        self.budget_s = float(budget_s)
+        self.started = time.perf_counter()
+        self.start_step = start_step
+        warmup = config.schedule.warmup_steps
+        # measure inside the warm-up when there is one, so the schedule has not yet used train.steps
+        self.probe = min(self.PROBE, max(10, warmup - self.SETTLE - 1)) if warmup > 0 else self.PROBE
+        self.t0: float | None = None
+        self.rate = 0.0
+        self.done = False
+
+    def fit(self, step: int) -> int | None:
+        if self.done:
+            return None
+        if step == self.start_step + self.SETTLE:
+            self.t0 = time.perf_counter()
+        elif self.t0 is not None and step == self.start_step + self.SETTLE + self.probe:
+            now = time.perf_counter()
+            self.rate = self.probe / (now - self.t0)
+            remaining = self.budget_s - (now - self.started)
+            self.done = True
+            return step + max(1, int(self.rate * remaining * self.SAFETY))
+        return None

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Train several recipes side by side on one lent GPU inside a fixed wall-clock window.
+#
+#   recipes/gpu-session.sh DATA_DIR OUT_DIR [BUDGET_S]
+#
+# A lent GPU comes for minutes, not hours, so every run gets `superres train --time-budget`:
+# it measures its own speed over its first steps (under the same sharing as the rest of the
+# run) and lowers train.steps to what fits; its card records the count used.  The small
+# models (SRCNN, SCN, LiteSR) leave the GPU mostly idle between kernel launches, so they run
+# beside VDSR rather than after it.  Every run is also killed at a hard deadline, so the
+# bundle is written even if something runs late: the best weights so far are already on disk
+# (exported at every validation) with a checkpoint to resume from on the CPU.
+#
+# Output: OUT_DIR/runs-*.tar.gz (run folders: weights, cards, checkpoint, log.csv, plot.png)
+# and OUT_DIR/session.log.  Unpack with `tar xzf FILE` in the repository root.
+set -u
+data_dir=${1:?data folder (train/ and benchmark/Set5)}
+out_dir=${2:?output folder}
+budget=${3:-440}
+mkdir -p "$out_dir"
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PYTHONPATH="$root/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
+export SUPERRES_CACHE=${SUPERRES_CACHE:-/tmp/superres-cache}
+python=${PYTHON:-python3}
+start=$(date +%s)
+# prepared pairs (about 20 s) + the budget + the last validation and export
+deadline=$((start + budget + 60))
+log="$out_dir/session.log"
+: >"$log"
+
+say() { echo "[$(($(date +%s) - start)) s] $*" | tee -a "$log"; }
+
+# train RUN RECIPE BUDGET [--set k=v ...]: one run, killed (SIGINT, then SIGKILL) at the deadline
+train() {
+    local run=$1 recipe=$2 run_budget=$3
+    shift 3
+    local left=$((deadline - $(date +%s)))
+    if [ "$left" -le 30 ]; then
+        say "$run: skipped, ${left} s left"
+        return 1
+    fi
+    say "$run: start ($recipe, budget ${run_budget} s, hard stop in ${left} s)"
+    timeout -s INT -k 15 "$left" "$python" -m superres train "$recipe" --run-dir "runs/$run" \
+        --data-dir "$data_dir" --quiet --time-budget "$run_budget" "$@" >"$out_dir/$run.log" 2>&1
+    local rc=$?
+    say "$run: exit $rc; $(grep -h 'train.steps =' "$out_dir/$run.log" | tail -1)"
+    tail -n 3 "runs/$run/log.csv" 2>/dev/null | sed "s/^/    $run: /" | tee -a "$log"
+    return $rc
+}
+
+if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"
+fi
+"$python" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$log"
+
+fast=(--set train.checkpoint_every=2000)
+train vdsr-fast recipes/vdsr-fast.toml "$budget" "${fast[@]}" --set train.batch_size=64 \
+    --set train.steps=400000 --set train.val_every=2000 --set train.workers=3 &
+for s in 2 3 4; do
+    train "srcnn-955-x$s" "recipes/srcnn-955-x$s.toml" "$budget" "${fast[@]}" \
+        --set train.steps=400000 --set train.workers=2 &
+    train "litesr-small-x$s-gpu" "recipes/litesr-small-x$s-gpu.toml" "$budget" &
+done
+# SCN x2 first, then the cascade starts from its best weights
+(
+    half=$(((budget - 40) / 2))
+    train scn-x2 recipes/scn-x2.toml "$half" "${fast[@]}" --set train.steps=400000 --set train.workers=2 &&
+        train cscn recipes/cscn.toml "$((deadline - $(date +%s) - 90))" "${fast[@]}" \
+            --set train.steps=400000 --set train.workers=2 --set schedule.warmup_steps=200
+) &
+wait
+say "all runs ended"
+
+bundle() { # bundle NAME RUN...: one archive per group, each well under the 16 MiB a file may have
+    local name=$1
+    shift
+    local present=()
+    for run in "$@"; do [ -d "runs/$run" ] && present+=("runs/$run"); done
+    [ ${#present[@]} -gt 0 ] && tar czf "$out_dir/runs-$name.tar.gz" "${present[@]}"
+}
+bundle vdsr vdsr-fast
+bundle srcnn srcnn-955-x2 srcnn-955-x3 srcnn-955-x4
+bundle litesr litesr-small-x2-gpu litesr-small-x3-gpu litesr-small-x4-gpu
+bundle scn scn-x2 cscn
+cat "$out_dir"/*.log >"$out_dir/all-runs.txt" 2>/dev/null
+rm -f "$out_dir"/vdsr-fast.log "$out_dir"/srcnn-*.log "$out_dir"/litesr-*.log "$out_dir"/scn-x2.log "$out_dir"/cscn.log
+ls -la "$out_dir" | tee -a "$log"
+say "done"
