@@ -39,3 +39,22 @@ def test_ship_refuses_a_scale_the_weights_were_not_trained_for(trained, capsys):
     assert ship_module.main([str(source), "srcnn.x5", "--scales", "5"]) == 1
     assert capsys.readouterr().err.count("\n") == 1
     assert not (ship_module.SHIPPED_DIR / "srcnn.x5.safetensors").exists()
+
+
+def test_ship_records_every_earlier_stage_and_totals(trained, tmp_path):
+    import json
+
+    source, _ = trained
+    card = load_weights(source).card
+    card["training"] = {"steps": 30, "wall_time_s": 2.5}
+    save_weights(source, load_weights(source).tensors, card)
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps({"training": {"steps": 100, "wall_time_s": 10.0, "hardware": "cpu"}}))
+    entry = load_weights(ship_module.ship(source, "srcnn.staged", earlier=[first]))
+    training = entry.card["training"]
+    assert training["earlier_stages"] == [{"steps": 100, "wall_time_s": 10.0, "hardware": "cpu"}]
+    assert training["total_steps"] == 130
+    assert training["total_wall_time_s"] == 12.5
+    (tmp_path / "broken.json").write_text("{}")
+    with pytest.raises(WeightsError, match="training record"):
+        ship_module.ship(source, "srcnn.bad", earlier=[tmp_path / "broken.json"])

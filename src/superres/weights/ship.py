@@ -7,6 +7,7 @@ evaluation is then added by ``superres evaluate ... --write-card``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -17,11 +18,31 @@ from superres.weights.store import SHIPPED_DIR, load_weights, save_weights
 __all__ = ["ship"]
 
 
-def ship(source: Path, name: str, *, note: str = "", scales: list[float] | None = None) -> Path:
+def ship(
+    source: Path, name: str, *, note: str = "", scales: list[float] | None = None, earlier: list[Path] | None = None
+) -> Path:
     """Copy ``source`` into the package as ``name``; ``scales`` narrows the scales its card serves
-    (a multi-scale file whose other scales are served by fine-tuned per-scale files)."""
+    (a multi-scale file whose other scales are served by fine-tuned per-scale files).
+
+    ``earlier`` are the cards (``.json``) of the runs this one continued, oldest first: their
+    training records go into the card, and its ``total_steps`` / ``total_wall_time_s`` count
+    every stage, so a fine-tuned model's card still says how long it trained in all.
+    """
     entry = load_weights(source)
     card = dict(entry.card, name=name)
+    if earlier:
+        stages = []
+        for path in earlier:
+            try:
+                stages.append(json.loads(Path(path).read_text())["training"])
+            except (OSError, ValueError, KeyError) as exc:
+                raise WeightsError(f"{path}: not a model card with a training record ({exc})") from None
+        training = dict(card.get("training", {}))
+        training["earlier_stages"] = stages
+        everything = stages + [training]
+        training["total_steps"] = sum(int(t.get("steps", 0)) for t in everything)
+        training["total_wall_time_s"] = round(sum(float(t.get("wall_time_s", 0.0)) for t in everything), 1)
+        card["training"] = training
     if scales is not None:
         trained = {float(s) for s in card.get("scales", [])}
         if not set(scales) <= trained:
@@ -40,9 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", help="arch.tag, e.g. litesr-small.291-multiscale")
     parser.add_argument("--note", default="", help="a line for the card's training notes")
     parser.add_argument("--scales", type=parse_scales, help="serve only these of the trained scales (comma-separated)")
+    parser.add_argument("--earlier", type=Path, action="append", default=[], metavar="CARD.json",
+                        help="card of a run this one continued, oldest first (repeatable)")
     args = parser.parse_args(argv)
     try:
-        path = ship(args.source, args.name, note=args.note, scales=args.scales)
+        path = ship(args.source, args.name, note=args.note, scales=args.scales, earlier=args.earlier)
     except SuperresError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
