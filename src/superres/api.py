@@ -29,7 +29,7 @@ __all__ = ["upscale", "load_model", "list_models"]
 ImageLike = TypeVar("ImageLike")
 
 
-def load_model(name: str = "default", *, scale: float | None = None, device: str = "auto", precision: str = "fp32"):
+def load_model(name: str = "default", *, scale: float | None = None, device: str = "auto", precision: str = "auto"):
     """The method (an :class:`~superres.methods.base.SRMethod`) registered as ``name``.
 
     Args:
@@ -37,7 +37,9 @@ def load_model(name: str = "default", *, scale: float | None = None, device: str
             ``"default"``, the model ``superres upscale`` uses at ``scale``.
         scale: needed for ``"default"``; when given, also checked to be supported.
         device: ``"auto"`` (CUDA if present, else CPU), ``"cpu"``, ``"cuda"``, ...
-        precision: ``"fp32"`` or ``"bf16"`` (learned methods' networks).
+        precision: ``"auto"`` (for ``"default"``: bf16 where the device does it
+            natively, else fp32; named methods: fp32), ``"fp32"`` or ``"bf16"``
+            (learned methods' networks).
 
     Returns:
         An ``SRMethod``: ``method.upscale(lr, scale)`` maps ``(B, C, H, W)``
@@ -56,7 +58,7 @@ def load_model(name: str = "default", *, scale: float | None = None, device: str
         from superres.inference.device import configure_method, resolve_device
         from superres.methods.registry import get_method
 
-        return configure_method(get_method(name), device=resolve_device(device), precision=precision)
+        return configure_method(get_method(name), device=resolve_device(device), precision=precision, method_name=name)
     return prepare_method(name, float(scale), device=device, precision=precision)
 
 
@@ -81,7 +83,7 @@ def upscale(
     output: str | os.PathLike | None = None,
     overwrite: bool = False,
     device: str = "auto",
-    precision: str = "fp32",
+    precision: str = "auto",
     max_memory: int | str | None = None,
     tile: int | None = None,
 ) -> Any:

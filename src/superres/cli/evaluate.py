@@ -30,8 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mean-only", action="store_true", help="table format: only the mean rows")
     p.add_argument("--save-dir", type=Path, help="write the SR images under DIR/method/dataset/xS/")
     p.add_argument("--output", "-o", type=Path, help="also write the report to this file")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
-                   help="arithmetic of the learned networks (bf16: autocast, as `superres upscale --precision bf16`)")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="arithmetic of the learned networks (bf16: autocast, as `superres upscale --precision bf16`; "
+                        "default auto: `default` as `superres upscale` runs it here, named methods in fp32)")
     p.add_argument("--write-card", action="store_true",
                    help="store the results in the model cards of the shipped weights that produced them")
     p.set_defaults(run=run)
@@ -39,11 +40,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from superres.errors import InvalidArgumentError
-    from superres.evaluation.benchmark import evaluate
+    from superres.evaluation.benchmark import evaluate, evaluation_precision
 
-    if args.write_card and args.precision != "fp32":
+    if args.write_card and any(evaluation_precision(m, args.precision) != "fp32" for m in args.method):
         # cards hold the fp32 scores that `superres models` and the default choice rely on
-        raise InvalidArgumentError("--write-card records fp32 evaluations only; drop --precision bf16")
+        raise InvalidArgumentError(
+            "--write-card records fp32 evaluations only: name the model (not `default`) or add --precision fp32"
+        )
     from superres.evaluation.report import format_results
 
     def progress(run_result, image) -> None:

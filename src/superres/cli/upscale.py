@@ -66,8 +66,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--suffix", default="", help="--out-dir: text added to each output's name, e.g. _x4")
     p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders (kept in --out-dir)")
     p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
-                   help="network arithmetic (bf16 is faster on CPUs with AVX512-BF16/AMX; default fp32)")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="network arithmetic (default auto: the default model in bf16 where the device does "
+                        "it natively, i.e. CUDA GPUs and CPUs with AVX512-BF16/AMX; else and for named models fp32)")
     p.add_argument("--max-memory", type=_memory, metavar="SIZE",
                    help="memory budget per image: input, output and tiles, e.g. 4G (default: half the RAM, at most 8G)")
     p.add_argument("--tile", type=_positive_int, metavar="PIXELS", help="force the LR tile side (default: from --max-memory)")

@@ -167,6 +167,16 @@ def _save(save_dir: Path, result: RunResult, name: str, sr: torch.Tensor) -> Non
     write_image(folder / f"{name}.png", pixels, overwrite=True)
 
 
+def evaluation_precision(method_name: str, precision: str) -> str:
+    """The arithmetic ``evaluate`` runs ``method_name`` in (``auto``: what ``superres upscale``
+    picks on this CPU for ``default``, fp32 for every named method)."""
+    import torch
+
+    from superres.inference.device import resolve_precision
+
+    return resolve_precision(precision, torch.device("cpu"), method_name)
+
+
 def evaluate(
     methods: list[str],
     datasets: list[str],
@@ -178,23 +188,27 @@ def evaluate(
     metric_channel: Literal["y", "y-unrounded", "rgb"] = "y",
     save_dir: Path | None = None,
     on_image: Callable[[RunResult, ImageResult], None] | None = None,
-    precision: Literal["fp32", "bf16"] = "fp32",
+    precision: Literal["auto", "fp32", "bf16"] = "auto",
 ) -> list[RunResult]:
     """Every method on every set at every scale (``default`` resolves per scale).
 
     ``precision="bf16"`` runs the learned methods' networks under bf16 autocast
     (as ``superres upscale --precision bf16``); other methods are unaffected.
+    ``"auto"`` (the default) evaluates ``default`` exactly as ``superres upscale``
+    runs it, in the arithmetic it picks for this CPU, and every named method in
+    fp32, the arithmetic of the model cards.
     """
-    if precision not in ("fp32", "bf16"):
-        raise InvalidArgumentError(f"precision must be fp32 or bf16, got {precision!r}")
+    if precision not in ("auto", "fp32", "bf16"):
+        raise InvalidArgumentError(f"precision must be auto, fp32 or bf16, got {precision!r}")
     results = []
     for name in methods:
         for scale in scales:
             method = get_method(resolve_method_name(name, scale))
             method.check_scale(scale)
             learned = hasattr(method, "precision")
+            arithmetic = evaluation_precision(name, precision)
             if learned:
-                method.precision = precision
+                method.precision = arithmetic
             for dataset in datasets:
                 run = evaluate_method(
                     method,
@@ -208,6 +222,6 @@ def evaluate(
                     label=name if name != "default" else f"default ({method.info.name})",
                     on_image=on_image,
                 )
-                run.precision = precision if learned else "fp32"
+                run.precision = arithmetic if learned else "fp32"
                 results.append(run)
     return results

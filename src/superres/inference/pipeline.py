@@ -56,7 +56,7 @@ def prepare_method(
     scale: float,
     *,
     device: str | torch.device | None = "auto",
-    precision: str = "fp32",
+    precision: str = "auto",
 ) -> SRMethod:
     """The method ``model`` names (``default``: the one for ``scale``), checked for ``scale`` and set up.
 
@@ -64,6 +64,7 @@ def prepare_method(
     :class:`~superres.errors.InvalidArgumentError` for a scale the method cannot do.
     """
     dev = resolve_device(device)
+    name = model if isinstance(model, str) else ""
     if isinstance(model, SRMethod):
         method = model
     else:
@@ -73,7 +74,7 @@ def prepare_method(
             raise InvalidArgumentError(f"model must be a method name or an SRMethod, not {type(model).__name__}")
         method = get_method(model, scale=scale)
     method.check_scale(scale)
-    return configure_method(method, device=dev, precision=precision)
+    return configure_method(method, device=dev, precision=precision, method_name=name)
 
 
 def _alpha_method(bit_depth8: bool) -> SRMethod:
