@@ -12,8 +12,9 @@ from superres.errors import InvalidArgumentError
 __all__ = ["DEFAULT_METHOD_BY_SCALE", "default_method_for_scale"]
 
 # LiteSR-small (ours) is the best shipped model at every scale (see `superres models`
-# and docs/models.md); VDSR is not shipped yet, so the "better than VDSR"
-# comparison is against the released VDSR's published numbers.
+# and docs/models.md), ahead of our own VDSR (short of its paper: a few GPU minutes of
+# training); the "better than VDSR" comparison is against the released VDSR's
+# published numbers.
 DEFAULT_METHOD_BY_SCALE: dict[int, str] = {
     2: "litesr-small",
     3: "litesr-small",
