@@ -236,3 +236,23 @@ def test_freeman_raster_choice_equals_sequential_scan():
                 cost += alpha * ((cand[i][:, :, :overlap] - left[:, HIGH - overlap :]) ** 2).sum((1, 2))
             expected[(r, c)] = int(cost.argmin())
     assert choice.tolist() == [expected[(r, c)] for r in range(rows) for c in range(cols)]
+
+
+@pytest.mark.parametrize("name", ["glasner", "selfex", "ibp"])
+def test_landscape_and_portrait_give_the_same_result(data_dir, name):
+    """A transposed image gives the transposed result: the stepped upscales round each side
+    of an intermediate size separately, and back-projection must resize by the sizes then,
+    not by one side's factor (that cost landscape images up to 1.3 dB at x4)."""
+    hr = _crop_y(data_dir, "Set14", "img_001", 100, 100, size=120)[..., :72, :108]
+    lr = imresize_matlab(hr, 1 / 4).to(torch.float32)
+    method = get_method(name)
+    landscape = method.upscale(lr, 4.0)
+    portrait = method.upscale(lr.transpose(-1, -2).contiguous(), 4.0).transpose(-1, -2)
+    assert landscape.shape == portrait.shape == (1, 1, 72, 108)
+    bicubic = _psnr(imresize_matlab(lr.double(), 4.0), hr)
+    scores = [_psnr(x.double(), hr) for x in (landscape, portrait)]
+    assert min(scores) > bicubic
+    if name == "selfex":  # its PatchMatch starts from random fields, which a transpose changes
+        assert abs(scores[0] - scores[1]) < 0.1
+    else:  # float32 ties in the patch search may flip a few matches: far under a grey level
+        torch.testing.assert_close(landscape, portrait, rtol=0, atol=2e-3)
