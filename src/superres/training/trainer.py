@@ -342,6 +342,10 @@ class Trainer:
                 writer.writeheader()
             writer.writerow(row)
 
+    def _write_config(self) -> None:
+        # the recipe as run (with overrides and a fitted step count): what a resume must repeat
+        write_text_atomic(self.run_dir / "config.json", json.dumps(self.config.to_dict(), indent=1))
+
     def _truncate_log(self, step: int) -> None:
         # After a resume, rows written past the checkpoint would be repeated: drop them.
         path = self.run_dir / "log.csv"
@@ -391,7 +395,7 @@ class Trainer:
                     print(f"resuming {cfg.name} at step {state['step']}", file=sys.stderr)
         if self.is_main:
             self._truncate_log(state["step"])
-            (self.run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+            self._write_config()
         files = training_images(list(cfg.data.train), data_dir=self.data_dir)
         pairs = prepare_pairs(files, cfg.data.scales, input_mode=cfg.model.input, downscales=cfg.data.downscales)
         sampler = PatchSampler(
@@ -435,7 +439,7 @@ class Trainer:
                         end = min(end, fitted)
                         self.progress.total = fitted
                         if self.is_main:
-                            (self.run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+                            self._write_config()
                             print(f"{cfg.name}: {budget.rate:.1f} steps/s, {time_budget_s:.0f} s budget -> "
                                   f"train.steps = {fitted}", file=sys.stderr)
                 lr = lr_at_step(cfg, step)
