@@ -215,3 +215,14 @@ def test_16bit_and_float_images_are_never_squeezed_to_8_bits(learned):
 
     expect = tensor_to_image(wide.upscale(image_to_tensor(pixels), 3.0), bit_depth=16)
     assert out.dtype == np.uint16 and np.array_equal(out, expect)
+
+
+@pytest.mark.parametrize("scale", [2.0, 4.0])
+def test_default_model_in_bf16_tiled_equals_untiled(scale):
+    """What `superres upscale` runs on a bf16 CPU (the default model, bf16) is tiled exactly."""
+    m = prepare_method("default", scale, device="cpu", precision="bf16")
+    lr = _lr(h=61, w=77)
+    whole = upscale_tensor(lr, m, scale, tile=UNTILED)
+    tiled = upscale_tensor(lr, m, scale, tile=16)
+    assert m.precision == "bf16"
+    assert (whole - tiled).abs().max() < 1e-5
