@@ -198,15 +198,13 @@ def evaluate(
     runs it, in the arithmetic it picks for this CPU, and every named method in
     fp32, the arithmetic of the model cards.
     """
-    if precision not in ("auto", "fp32", "bf16"):
-        raise InvalidArgumentError(f"precision must be auto, fp32 or bf16, got {precision!r}")
     results = []
     for name in methods:
+        arithmetic = evaluation_precision(name, precision)  # also refuses an unknown precision
         for scale in scales:
             method = get_method(resolve_method_name(name, scale))
             method.check_scale(scale)
             learned = hasattr(method, "precision")
-            arithmetic = evaluation_precision(name, precision)
             if learned:
                 method.precision = arithmetic
             for dataset in datasets:

@@ -26,6 +26,7 @@ The policy, in one place:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -73,15 +74,17 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     return dev
 
 
-def _cpu_flags() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _cpu_flags() -> frozenset[str]:
+    # the processor's feature flags do not change while the process runs: read them once
     try:
         with open("/proc/cpuinfo") as handle:
             for line in handle:
                 if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                    return frozenset(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return set()
+    return frozenset()
 
 
 def native_bf16(device: torch.device) -> bool:

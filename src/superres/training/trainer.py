@@ -22,9 +22,8 @@ nothing is ever unpickled.
 
 from __future__ import annotations
 
-import dataclasses
-
 import csv
+import dataclasses
 import io
 import json
 import math

@@ -7,13 +7,12 @@ evaluation is then added by ``superres evaluate ... --write-card``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from superres.cli.common import parse_scales
 from superres.errors import SuperresError, WeightsError
-from superres.weights.store import SHIPPED_DIR, load_weights, save_weights
+from superres.weights.store import SHIPPED_DIR, load_weights, read_card, save_weights
 
 __all__ = ["ship"]
 
@@ -33,10 +32,10 @@ def ship(
     if earlier:
         stages = []
         for path in earlier:
-            try:
-                stages.append(json.loads(Path(path).read_text())["training"])
-            except (OSError, ValueError, KeyError) as exc:
-                raise WeightsError(f"{path}: not a model card with a training record ({exc})") from None
+            training = read_card(Path(path)).get("training")
+            if not isinstance(training, dict):
+                raise WeightsError(f"{path}: not a model card with a training record")
+            stages.append(training)
         training = dict(card.get("training", {}))
         training["earlier_stages"] = stages
         everything = stages + [training]
