@@ -23,8 +23,8 @@ SPECS = {
 }
 
 
-def make_learned(tmp_path, kind: str, *, any_scale: bool = False, seed: int = 0):
-    """``(LearnedMethod, weights path)`` for a random network of ``kind`` (see SPECS)."""
+def make_learned(tmp_path, kind: str, *, any_scale: bool = False, seed: int = 0, card: dict | None = None):
+    """``(LearnedMethod, weights path)`` for a random network of ``kind`` (see SPECS); ``card``: extra card keys."""
     arch, args, feed, scales = SPECS[kind]
     torch.manual_seed(seed)
     model = build_model(arch, **args)
@@ -32,9 +32,9 @@ def make_learned(tmp_path, kind: str, *, any_scale: bool = False, seed: int = 0)
         for p in model.parameters():  # large enough weights that every layer matters
             p.normal_(0.0, 0.1)
     path = save_weights(
-        tmp_path / f"{kind}-test.safetensors",
+        tmp_path / f"{kind}-test{''.join(f'-{k}{v}' for k, v in sorted((card or {}).items()))}.safetensors",
         model.state_dict(),
-        {"architecture": arch, "model_args": args, "scales": scales, "input": feed, "method": kind},
+        {"architecture": arch, "model_args": args, "scales": scales, "input": feed, "method": kind, **(card or {})},
     )
     info = MethodInfo(name=f"{kind}-test", family="cnn", summary="random test network")
     method = LearnedMethod(info, {float(s): str(path) for s in scales}, any_scale=any_scale, device="cpu")

@@ -33,6 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="arithmetic of the learned networks (bf16: autocast, as `superres upscale --precision bf16`; "
                         "default auto: `default` as `superres upscale` runs it here, named methods in fp32)")
+    p.add_argument("--self-ensemble", type=int, choices=[1, 2, 4, 8], metavar="N",
+                   help="run the learned networks N times on flipped/transposed inputs and average "
+                        "(1, 2, 4 or 8; default: as each weights card says)")
     p.add_argument("--write-card", action="store_true",
                    help="store the results in the model cards of the shipped weights that produced them")
     p.set_defaults(run=run)
@@ -47,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidArgumentError(
             "--write-card records fp32 evaluations only: name the model (not `default`) or add --precision fp32"
         )
+    if args.write_card and args.self_ensemble is not None:
+        # a card's scores are those of the weights run as the card says
+        raise InvalidArgumentError("--write-card records the cards' own inference: drop --self-ensemble")
     from superres.evaluation.report import format_results
 
     def progress(run_result, image) -> None:
@@ -65,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         save_dir=args.save_dir,
         on_image=progress,
         precision=args.precision,
+        self_ensemble=args.self_ensemble,
     )
     if sys.stderr.isatty():
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr)

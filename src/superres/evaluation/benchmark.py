@@ -61,6 +61,8 @@ class RunResult:
     images: list[ImageResult] = field(default_factory=list)
     #: arithmetic of the network ("fp32" or "bf16"); classical methods always run in float
     precision: str = "fp32"
+    #: passes of the network's test-time self-ensemble (1: none; see superres.models.ensemble)
+    self_ensemble: int = 1
 
     @property
     def mean_psnr(self) -> float:
@@ -81,6 +83,7 @@ class RunResult:
             "scale": self.scale,
             "lr_mode": self.lr_mode,
             "precision": self.precision,
+            **({"self_ensemble": self.self_ensemble} if self.self_ensemble != 1 else {}),
             "images": [
                 {"name": r.name, "psnr": r.psnr, "ssim": r.ssim, "seconds": r.seconds} for r in self.images
             ],
@@ -189,6 +192,7 @@ def evaluate(
     save_dir: Path | None = None,
     on_image: Callable[[RunResult, ImageResult], None] | None = None,
     precision: Literal["auto", "fp32", "bf16"] = "auto",
+    self_ensemble: int | None = None,
 ) -> list[RunResult]:
     """Every method on every set at every scale (``default`` resolves per scale).
 
@@ -197,6 +201,9 @@ def evaluate(
     ``"auto"`` (the default) evaluates ``default`` exactly as ``superres upscale``
     runs it, in the arithmetic it picks for this CPU, and every named method in
     fp32, the arithmetic of the model cards.
+
+    ``self_ensemble`` sets the passes of the learned networks' test-time
+    self-ensemble (default: what each weights card says).
     """
     results = []
     for name in methods:
@@ -207,6 +214,8 @@ def evaluate(
             learned = hasattr(method, "precision")
             if learned:
                 method.precision = arithmetic
+                if self_ensemble is not None:
+                    method.self_ensemble = self_ensemble
             for dataset in datasets:
                 run = evaluate_method(
                     method,
@@ -221,5 +230,6 @@ def evaluate(
                     on_image=on_image,
                 )
                 run.precision = arithmetic if learned else "fp32"
+                run.self_ensemble = method.ensemble_passes(scale) if learned else 1
                 results.append(run)
     return results

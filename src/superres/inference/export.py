@@ -1,7 +1,8 @@
 """ONNX export of a learned method's network for one scale, with dynamic height and width.
 
 What is exported is the network exactly as :class:`~superres.methods.learned.LearnedMethod`
-runs it (re-parameterised branches fused where the model can), on the Y
+runs it (re-parameterised branches fused where the model can, the self-ensemble of
+its card if it has one), on the Y
 channel only:
 
 * input ``"y"``: ``(N, 1, H, W)`` float32 in ``[0, 1]``, BT.601 luma
@@ -29,6 +30,7 @@ import torch
 from torch import nn
 
 from superres.errors import InvalidArgumentError, SuperresError
+from superres.models.ensemble import forward_takes_scale, inference_network
 
 __all__ = ["export_onnx", "network_for_export"]
 
@@ -59,6 +61,7 @@ def network_for_export(method, scale: float) -> tuple[nn.Module, dict, str]:
         from superres.models.registry import model_from_weights
 
         model, card = model_from_weights(str(method))
+        model = inference_network(model, card)  # as a method runs it: fused, self-ensemble if the card asks
         scales = [float(s) for s in card.get("scales", [])]
         if scales and float(scale) not in scales:
             raise InvalidArgumentError(f"{Path(method).name} serves scale {', '.join(f'{s:g}' for s in scales)}, not {scale:g}")
@@ -73,17 +76,13 @@ def network_for_export(method, scale: float) -> tuple[nn.Module, dict, str]:
         method.check_scale(scale)
         model, card = method.model_for_scale(scale)
     model = copy.deepcopy(model).float().eval().to(memory_format=torch.contiguous_format)
-    if callable(getattr(model, "fuse", None)):
-        model.fuse()
     if card.get("input", "upsampled") == "lr":
         net_scale = math.ceil(scale)
         if net_scale != scale:
             raise InvalidArgumentError(
                 f"{name} runs a x{net_scale} network and resizes for x{scale:g}; export an integer scale"
             )
-        import inspect
-
-        if len(inspect.signature(model.forward).parameters) >= 2:
+        if forward_takes_scale(model):
             model = _WithScale(model, net_scale)
     return model, card, name
 

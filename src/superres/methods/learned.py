@@ -14,6 +14,12 @@ Cards also say how the network is fed (``"input"``):
     resizes the result with MATLAB bicubic.  A network whose class says
     ``any_scale = True`` (the SCN cascade) is given the requested factor itself
     and makes the exact output size.
+
+A card may also ask for a test-time self-ensemble (``"self_ensemble": N``,
+see :mod:`superres.models.ensemble`): the network is then run N times on
+flipped/transposed copies and the outputs averaged, wherever it is used
+(upscale, evaluate, tiling, cost counting, export).  The ``self_ensemble``
+option of a method overrides the card.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ class LearnedMethod(YChannelMethod):
         round_y_input: bool = False,
         device: str | torch.device = "cpu",
         precision: str = "fp32",
+        self_ensemble: int | None = None,
     ) -> None:
         if not weights:
             raise WeightsError(f"no weights are shipped for {info.name!r}; train them with `superres train`")
@@ -74,7 +81,9 @@ class LearnedMethod(YChannelMethod):
         if precision not in ("fp32", "bf16"):
             raise InvalidArgumentError(f"precision must be fp32 or bf16, got {precision!r}")
         self.precision = precision
-        self._models: dict[str, tuple[nn.Module, dict]] = {}
+        self.self_ensemble = self_ensemble  # None: as each weights card says
+        # keyed by (weights name, self-ensemble override): changing the override reloads
+        self._models: dict[tuple[str, int | None], tuple[nn.Module, dict]] = {}
         scales = None if any_scale else tuple(sorted(self.weights))
         self.info = replace(info, scales=scales, trainable=True, channels="y")
 
@@ -83,7 +92,7 @@ class LearnedMethod(YChannelMethod):
         """Wrap a network already in memory (e.g. during training, for validation)."""
         key = f"<in-memory {info.name}>"
         method = cls(info, {float(s): key for s in card.get("scales", [])}, **options)
-        method._models[key] = (model, card)
+        method._models[(key, method.self_ensemble)] = (model, card)
         return method
 
     def _weights_name(self, scale: float) -> str:
@@ -99,18 +108,25 @@ class LearnedMethod(YChannelMethod):
 
     def model_for_scale(self, scale: float) -> tuple[nn.Module, dict]:
         """The network (eval mode, on ``self.device``) and card for ``scale``."""
+        from superres.models.ensemble import inference_network
         from superres.models.registry import model_from_weights
 
         name = self._weights_name(float(scale))
-        if name not in self._models:
+        key = (name, self.self_ensemble)
+        if key not in self._models:
             model, card = model_from_weights(name)
-            if hasattr(model, "fuse"):
-                model.fuse()  # merge re-parameterised training branches: same output, fewer operations
-            model = model.to(self.device)
+            model = inference_network(model, card, self.self_ensemble).to(self.device)
             if self.device.type == "cpu":
                 model = model.to(memory_format=torch.channels_last)
-            self._models[name] = (model, card)
-        return self._models[name]
+            self._models[key] = (model, card)
+        return self._models[key]
+
+    def ensemble_passes(self, scale: float) -> int:
+        """Passes of the self-ensemble the network for ``scale`` runs (1: none)."""
+        from superres.models.ensemble import SelfEnsemble
+
+        model, _ = self.model_for_scale(scale)
+        return model.passes if isinstance(model, SelfEnsemble) else 1
 
     def run_network(self, model: nn.Module, x: torch.Tensor, net_scale: int | None = None) -> torch.Tensor:
         """Apply the network to a ``(B, 1, H, W)`` float tensor, honouring device and precision.
@@ -153,15 +169,24 @@ class LearnedMethod(YChannelMethod):
 
 
 def learned_method_factory(info: MethodInfo, *, any_scale: bool = False, round_y_input: bool = False):
-    """A registry factory: ``factory(weights=None, device='cpu', precision='fp32')``."""
+    """A registry factory: ``factory(weights=None, device='cpu', precision='fp32', self_ensemble=None)``."""
 
-    def factory(*, weights: dict[float, str] | str | None = None, device: str = "cpu", precision: str = "fp32") -> LearnedMethod:
+    def factory(
+        *,
+        weights: dict[float, str] | str | None = None,
+        device: str = "cpu",
+        precision: str = "fp32",
+        self_ensemble: int | None = None,
+    ) -> LearnedMethod:
         if isinstance(weights, str):  # one file given by the user: it declares its scales
             from superres.weights.store import read_card, weights_path
 
             card = read_card(weights_path(weights))
             weights = {float(s): weights for s in card.get("scales", [])}
         table = weights if weights is not None else weights_for_method(info.name)
-        return LearnedMethod(info, table, any_scale=any_scale, round_y_input=round_y_input, device=device, precision=precision)
+        return LearnedMethod(
+            info, table, any_scale=any_scale, round_y_input=round_y_input, device=device, precision=precision,
+            self_ensemble=self_ensemble,
+        )
 
     return factory

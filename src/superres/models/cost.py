@@ -26,6 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from superres.models.ensemble import forward_takes_scale
+
 __all__ = ["CostReport", "count_macs", "count_parameters", "macs_per_output_pixel", "model_cost"]
 
 _HOOKED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)
@@ -132,22 +134,13 @@ def macs_per_output_pixel(
     was_training = model.training
     model.eval()
     try:
-        args = (x,) if feed == "upsampled" or scale is None or not _takes_scale(model) else (x, int(scale))
+        args = (x,) if feed == "upsampled" or scale is None or not forward_takes_scale(model) else (x, int(scale))
         with torch.no_grad():
             out = model(*args)
         macs = count_macs(model, *args)
     finally:
         model.train(was_training)
     return macs / (out.shape[-2] * out.shape[-1])
-
-
-def _takes_scale(model: nn.Module) -> bool:
-    import inspect
-
-    try:
-        return len(inspect.signature(model.forward).parameters) >= 2
-    except (TypeError, ValueError):
-        return False
 
 
 @dataclass(frozen=True)
