@@ -253,6 +253,33 @@ def test_scsr_gray_input_and_unknown_scale():
         method.upscale(y, 5)
 
 
+def test_scsr_x4_runs_two_x2_steps_and_agrees_with_its_input(data_dir):
+    from superres.evaluation.metrics import protocol_metrics
+    from superres.methods.registry import get_method
+    from superres.ops.color import rgb_to_ycbcr_bt601
+    from superres.ops.resize import imresize_matlab
+    from superres.weights.cards import weights_serving
+
+    shipped = _shipped_scsr()
+    if not {2.0, 4.0} <= set(shipped):
+        pytest.skip("x2 and x4 scsr dictionaries not both shipped")
+    cascade, direct = get_method("scsr"), get_method("scsr", cascade=False)
+    assert cascade.weights_for_scale(4) == shipped[2.0] == weights_serving("scsr", 4)
+    assert direct.weights_for_scale(4) == shipped[4.0]
+    assert cascade.weights_for_scale(3) == shipped[3.0]  # not a power of two: its own dictionary
+    hr, lr = _crop(data_dir, "img_003", 4, 64, 64, 96)
+    sr_cascade, sr_direct = cascade.upscale(lr, 4), direct.upscale(lr, 4)
+    assert sr_cascade.shape == sr_direct.shape == (1, 3, 96, 96)
+    assert (sr_cascade - sr_direct).abs().max() > 0.05  # two different reconstructions
+    # the last back-projection makes the result agree with the LR it came from
+    y_lr = rgb_to_ycbcr_bt601(lr)[:, :1] * 255
+    y_sr = rgb_to_ycbcr_bt601(sr_cascade)[:, :1] * 255
+    assert (imresize_matlab(y_sr, 1 / 4) - y_lr)[..., 2:-2, 2:-2].abs().mean() < 0.5
+    psnr_sr, _ = protocol_metrics(sr_cascade, hr, shave=4, channel="y")
+    psnr_bicubic, _ = protocol_metrics(get_method("bicubic").upscale(lr, 4), hr, shave=4, channel="y")
+    assert float(psnr_sr) > float(psnr_bicubic) + 0.5
+
+
 def test_ibp_downscaled_matches_the_lr_input(data_dir):
     from superres.methods.registry import get_method
     from superres.ops.resize import imresize_matlab

@@ -95,7 +95,8 @@ class LearnedMethod(YChannelMethod):
         method._models[(key, method.self_ensemble)] = (model, card)
         return method
 
-    def _weights_name(self, scale: float) -> str:
+    def weights_for_scale(self, scale: float) -> str:
+        """Name (or path) of the weights this method runs at ``scale``."""
         if scale in self.weights:
             return self.weights[scale]
         if self.any_scale:
@@ -111,7 +112,7 @@ class LearnedMethod(YChannelMethod):
         from superres.models.ensemble import inference_network
         from superres.models.registry import model_from_weights
 
-        name = self._weights_name(float(scale))
+        name = self.weights_for_scale(float(scale))
         key = (name, self.self_ensemble)
         if key not in self._models:
             model, card = model_from_weights(name)

@@ -20,20 +20,19 @@ __all__ = ["record_evaluation", "weights_serving", "hardware_description"]
 
 
 def weights_serving(method: str, scale: float) -> str | None:
-    """The shipped weights name a method uses at ``scale`` (None if it ships none).
+    """The shipped weights name a method uses at ``scale`` (None if it uses none).
 
-    Same rule as the learned-method adapter: the exact scale, else the smallest
-    trained scale above, else the largest.
+    Asked of the method itself (its ``weights_for_scale``), so that the card a
+    result goes into is the one whose weights produced it.
     """
-    from superres.methods.learned import weights_for_method
+    from superres.errors import SuperresError
+    from superres.methods.registry import get_method
 
-    table = weights_for_method(method)
-    if not table:
+    try:
+        chooser = getattr(get_method(method), "weights_for_scale", None)
+        return chooser(float(scale)) if chooser is not None else None
+    except SuperresError:  # no weights shipped, or none for this scale
         return None
-    if float(scale) in table:
-        return table[float(scale)]
-    above = [s for s in table if s >= scale]
-    return table[min(above) if above else max(table)]
 
 
 def record_evaluation(runs: list[dict], command: str) -> list[str]:

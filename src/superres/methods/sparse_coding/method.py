@@ -20,12 +20,21 @@ Per image, as Yang et al.'s ``ScSR.m`` + ``backprojection.m`` (on the 0..255 sca
 5. back-projection (:func:`~superres.methods.classical.back_projection.back_project`,
    20 iterations) makes its bicubic downscale agree with the LR input.
 
+x4 (any power of two above 2) runs by default as repeated x2 steps with the x2
+dictionary, each step's uint8 output the next one's input, then a last
+back-projection against the LR input at the full factor.  On ten held-out BSD200
+images at x4 (training images the T91 dictionaries never saw) that scored 26.73 dB
+against 26.59 for the x4 dictionary applied once (docs/sparse_coding.md);
+``cascade=False`` applies the scale's own dictionary.
+
 Dictionaries are shipped as ``scsr-dict.<tag>.safetensors`` (tensors ``high``
 ``(25, m)`` and ``low`` ``(100, m)``) with a card that says ``"method": "scsr"``
 and its scale; train them with ``python -m superres.methods.sparse_coding.dictionary``.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -144,6 +153,7 @@ class SparseCodingSR(YChannelMethod):
         max_rounds: int = 1,
         max_sweeps: int = 5,
         polish: bool = False,
+        cascade: bool = True,
     ) -> None:
         from superres.methods.learned import weights_for_method
 
@@ -160,11 +170,12 @@ class SparseCodingSR(YChannelMethod):
             backprojection_iterations=int(backprojection_iterations), working_size=int(working_size),
             max_rounds=int(max_rounds), max_sweeps=int(max_sweeps), polish=bool(polish),
         )
+        self.cascade = bool(cascade)
         self._dicts: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self.info = MethodInfo(
             name="scsr",
             family="sparse-coding",
-            summary="coupled-dictionary sparse coding of 5x5 patches (lambda 0.2) + back-projection",
+            summary="coupled-dictionary sparse coding of 5x5 patches (lambda 0.2) + back-projection; x4 as two x2 steps",
             paper=PAPER,
             year=2010,
             channels="y",
@@ -174,13 +185,27 @@ class SparseCodingSR(YChannelMethod):
             extra={"weights": {f"x{s:g}": n for s, n in sorted(self.weights.items())}},
         )
 
+    def x2_steps(self, scale: float) -> int:
+        """How many x2 steps make ``scale`` (0: the scale's own dictionary is applied once)."""
+        steps = math.log2(scale) if scale > 2 else 0.0
+        if self.cascade and 2.0 in self.weights and steps.is_integer():
+            return int(steps)
+        return 0
+
+    def weights_for_scale(self, scale: float) -> str:
+        """Name (or path) of the dictionary used at ``scale``."""
+        scale = float(scale)
+        if self.x2_steps(scale):
+            return self.weights[2.0]
+        if scale not in self.weights:
+            raise InvalidArgumentError(f"scsr has no dictionary for x{scale:g} (have: {sorted(self.weights)})")
+        return self.weights[scale]
+
     def dictionary(self, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(high, low)`` of the dictionary for ``scale`` (loaded and checked on first use)."""
+        """``(high, low)`` of the dictionary used at ``scale`` (loaded and checked on first use)."""
         from superres.weights.store import load_weights
 
-        if float(scale) not in self.weights:
-            raise InvalidArgumentError(f"scsr has no dictionary for x{scale:g} (have: {sorted(self.weights)})")
-        name = self.weights[float(scale)]
+        name = self.weights_for_scale(scale)
         if name not in self._dicts:
             entry = load_weights(name)
             if "high" not in entry.tensors or "low" not in entry.tensors:
@@ -190,10 +215,18 @@ class SparseCodingSR(YChannelMethod):
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
         high, low = self.dictionary(scale)
-        out = [
-            sparse_code_upscale(y[b:b + 1].to(torch.float64) * 255, scale, high, low, **self.options) / 255
-            for b in range(y.shape[0])
-        ]
+        steps = self.x2_steps(scale)
+        out = []
+        for b in range(y.shape[0]):
+            lr = y[b:b + 1].to(torch.float64) * 255
+            if steps:
+                sr = lr
+                for _ in range(steps):  # each step's output is an 8-bit image, as Yang's code writes it
+                    sr = round_half_away(sparse_code_upscale(sr, 2.0, high, low, **self.options)).clamp(0, 255)
+                sr = back_project(sr, lr, scale, iterations=self.options["backprojection_iterations"])
+            else:
+                sr = sparse_code_upscale(lr, scale, high, low, **self.options)
+            out.append(sr / 255)
         return torch.cat(out).to(y.dtype)
 
 
