@@ -9,6 +9,7 @@ always written by ``superres evaluate``, never by hand.
 
 from __future__ import annotations
 
+import contextlib
 import platform
 from pathlib import Path
 
@@ -41,6 +42,29 @@ def record_evaluation(runs: list[dict], command: str) -> list[str]:
     Returns the names of the cards written; runs of methods without shipped
     weights (interpolation, classical) are skipped.
     """
+    with _cards_locked():
+        return _record(runs, command)
+
+
+@contextlib.contextmanager
+def _cards_locked():
+    """Hold an exclusive lock on the shipped cards: two ``--write-card`` runs at once
+    (e.g. ``--lr-mode rgb`` and ``y-float`` side by side) each read, extend and rewrite
+    the same card, and without it the later write drops the earlier one's results."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: left unguarded
+        yield
+        return
+    with open(SHIPPED_DIR / ".cards.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _record(runs: list[dict], command: str) -> list[str]:
     cards: dict[str, dict] = {}
     for run in runs:
         name = weights_serving(run["method"], float(run["scale"]))
