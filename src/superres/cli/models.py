@@ -72,7 +72,6 @@ def collect_rows(lr_mode: str = "rgb") -> list[dict]:
     from superres.methods.learned import LearnedMethod
     from superres.methods.registry import METHODS, get_method
     from superres.models.cost import model_cost
-    from superres.weights.cards import weights_serving
     from superres.weights.store import SHIPPED_DIR, read_card
 
     defaults = _defaults()
@@ -97,10 +96,11 @@ def collect_rows(lr_mode: str = "rgb") -> list[dict]:
                 except SuperresError as exc:
                     row.update(params=None, macs_per_pixel=None, psnr={}, note=str(exc))
                 rows.append(row)
-        elif info.scales and all(weights_serving(name, s) for s in info.scales):
-            # a classical method with learned data per scale (scsr's dictionaries): scores from those cards
+        elif info.scales and callable(getattr(method, "weights_for_scale", None)):
+            # a classical method with learned data per scale (scsr's dictionaries): scores from the
+            # cards of the data it runs at each scale (the method built above says which)
             for scale in info.scales:
-                card = read_card(SHIPPED_DIR / f"{weights_serving(name, scale)}.safetensors")
+                card = read_card(SHIPPED_DIR / f"{method.weights_for_scale(scale)}.safetensors")
                 rows.append(dict(base, scale=scale, params=0, macs_per_pixel=None, psnr=card_psnr(card, scale, lr_mode),
                                  weights=card.get("name"), default_for=[scale] if defaults.get(scale) == name else []))
         else:
