@@ -1,0 +1,64 @@
+"""``superres evaluate --write-card``'s store: results go into the card of the weights that made them."""
+
+import pytest
+import torch
+
+from superres.weights import cards
+from superres.weights.store import read_card, save_weights
+
+
+def _run(method, dataset, scale, psnr, lr_mode="rgb"):
+    return {"method": method, "dataset": dataset, "scale": scale, "lr_mode": lr_mode, "mean_psnr": psnr}
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    """A private shipped folder with two weights files: ``net-x2`` serves x2, ``net-x3`` x3."""
+    for name in ("net-x2", "net-x3"):
+        save_weights(tmp_path / f"{name}.safetensors", {"w": torch.zeros(1)}, {"name": name, "architecture": "net"})
+    monkeypatch.setattr(cards, "SHIPPED_DIR", tmp_path)
+    serving = {("net", 2.0): "net-x2", ("net", 3.0): "net-x3"}
+    monkeypatch.setattr(cards, "weights_serving", lambda method, scale: serving.get((method, float(scale))))
+    return tmp_path
+
+
+def _results(folder, name):
+    return read_card(folder / f"{name}.safetensors").get("evaluation", {}).get("results", [])
+
+
+def test_each_result_goes_to_the_card_that_served_its_scale(shipped):
+    written = cards.record_evaluation(
+        [_run("net", "Set5", 2, 36.0), _run("net", "Set5", 3, 32.0), _run("bicubic", "Set5", 2, 33.6)], "cmd one"
+    )
+    assert written == ["net-x2", "net-x3"]  # bicubic has no weights, so no card
+    assert [(r["scale"], r["mean_psnr"], r["command"]) for r in _results(shipped, "net-x2")] == [(2, 36.0, "cmd one")]
+    assert [(r["scale"], r["mean_psnr"]) for r in _results(shipped, "net-x3")] == [(3, 32.0)]
+
+
+def test_a_newer_run_replaces_only_its_own_set_scale_and_mode(shipped):
+    cards.record_evaluation([_run("net", "Set5", 2, 36.0), _run("net", "Set14", 2, 32.0)], "old")
+    cards.record_evaluation([_run("net", "Set5", 2, 36.5), _run("net", "Set5", 2, 36.6, lr_mode="y-float")], "new")
+    kept = {(r["dataset"], r["lr_mode"]): (r["mean_psnr"], r["command"]) for r in _results(shipped, "net-x2")}
+    assert kept == {("Set5", "rgb"): (36.5, "new"), ("Set14", "rgb"): (32.0, "old"), ("Set5", "y-float"): (36.6, "new")}
+
+
+def test_cards_are_written_under_an_exclusive_lock(shipped, monkeypatch):
+    # Two --write-card runs side by side each read, extend and rewrite a card; the lock keeps
+    # the later from dropping the earlier's results.  Probe it from inside the write.
+    fcntl = pytest.importorskip("fcntl")
+    seen = []
+
+    def probe(runs, command):
+        with open(shipped / ".cards.lock", "a") as other:
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                seen.append("free")
+            except BlockingIOError:
+                seen.append("held")
+        return []
+
+    monkeypatch.setattr(cards, "_record", probe)
+    cards.record_evaluation([], "cmd")
+    assert seen == ["held"]
+    with open(shipped / ".cards.lock", "a") as other:  # released afterwards
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
