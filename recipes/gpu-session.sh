@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Train several recipes side by side on one lent GPU inside a fixed wall-clock window.
 #
-#   recipes/gpu-session.sh DATA_DIR OUT_DIR [BUDGET_S]
+#   recipes/gpu-session.sh DATA_DIR OUT_DIR [BUDGET_S] [PLAN]
+#
+# PLAN `scratch` is the first window's (session 3): every recipe from its own start, eight runs
+# side by side.  PLAN `continue` (the default) goes on from the shipped weights where the gaps
+# to the papers are: VDSR (a fresh cosine of recipes/vdsr-fast-stage2.toml from vdsr.291) with
+# only the cascaded SCN beside it (recipes/cscn.toml from cscn.291), because VDSR ran three times
+# slower beside seven small runs than alone.
 #
 # A lent GPU comes for minutes, not hours, so every run gets `superres train --time-budget`:
 # it measures its own speed over its first steps (under the same sharing as the rest of the
@@ -17,6 +23,7 @@ set -u
 data_dir=${1:?data folder (train/ and benchmark/Set5)}
 out_dir=${2:?output folder}
 budget=${3:-440}
+plan=${4:-continue}
 mkdir -p "$out_dir"
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -55,20 +62,36 @@ fi
 "$python" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$log"
 
 fast=(--set train.checkpoint_every=2000)
-train vdsr-fast recipes/vdsr-fast.toml "$budget" "${fast[@]}" --set train.batch_size=64 \
-    --set train.steps=400000 --set train.val_every=2000 --set train.workers=3 &
-for s in 2 3 4; do
-    train "srcnn-955-x$s" "recipes/srcnn-955-x$s.toml" "$budget" "${fast[@]}" \
-        --set train.steps=400000 --set train.workers=2 &
-    train "litesr-small-x$s-gpu" "recipes/litesr-small-x$s-gpu.toml" "$budget" &
-done
-# SCN x2 first, then the cascade starts from its best weights
-(
-    half=$(((budget - 40) / 2))
-    train scn-x2 recipes/scn-x2.toml "$half" "${fast[@]}" --set train.steps=400000 --set train.workers=2 &&
-        train cscn recipes/cscn.toml "$((deadline - $(date +%s) - 90))" "${fast[@]}" \
-            --set train.steps=400000 --set train.workers=2 --set schedule.warmup_steps=200
-) &
+shipped=src/superres/weights/files
+case $plan in
+scratch)
+    train vdsr-fast recipes/vdsr-fast.toml "$budget" "${fast[@]}" --set train.batch_size=64 \
+        --set train.steps=400000 --set train.val_every=2000 --set train.workers=3 &
+    for s in 2 3 4; do
+        train "srcnn-955-x$s" "recipes/srcnn-955-x$s.toml" "$budget" "${fast[@]}" \
+            --set train.steps=400000 --set train.workers=2 &
+        train "litesr-small-x$s-gpu" "recipes/litesr-small-x$s-gpu.toml" "$budget" &
+    done
+    # SCN x2 first, then the cascade starts from its best weights
+    (
+        half=$(((budget - 40) / 2))
+        train scn-x2 recipes/scn-x2.toml "$half" "${fast[@]}" --set train.steps=400000 --set train.workers=2 &&
+            train cscn recipes/cscn.toml "$((deadline - $(date +%s) - 90))" "${fast[@]}" \
+                --set train.steps=400000 --set train.workers=2 --set schedule.warmup_steps=200
+    ) &
+    ;;
+continue)
+    train vdsr-continue recipes/vdsr-fast-stage2.toml "$budget" --set "model.init_from=$shipped/vdsr.291.safetensors" \
+        --set train.seed=9 --set train.workers=6 &
+    train cscn-continue recipes/cscn.toml "$budget" "${fast[@]}" --set "model.init_from=$shipped/cscn.291.safetensors" \
+        --set optim.lr=3e-5 --set schedule.warmup_steps=100 --set train.steps=400000 --set train.workers=2 \
+        --set train.seed=12 &
+    ;;
+*)
+    say "unknown plan '$plan' (scratch or continue)"
+    exit 2
+    ;;
+esac
 wait
 say "all runs ended"
 
@@ -79,11 +102,11 @@ bundle() { # bundle NAME RUN...: one archive per group, each well under the 16 M
     for run in "$@"; do [ -d "runs/$run" ] && present+=("runs/$run"); done
     [ ${#present[@]} -gt 0 ] && tar czf "$out_dir/runs-$name.tar.gz" "${present[@]}"
 }
-bundle vdsr vdsr-fast
+bundle vdsr vdsr-fast vdsr-continue
 bundle srcnn srcnn-955-x2 srcnn-955-x3 srcnn-955-x4
 bundle litesr litesr-small-x2-gpu litesr-small-x3-gpu litesr-small-x4-gpu
-bundle scn scn-x2 cscn
+bundle scn scn-x2 cscn cscn-continue
 cat "$out_dir"/*.log >"$out_dir/all-runs.txt" 2>/dev/null
-rm -f "$out_dir"/vdsr-fast.log "$out_dir"/srcnn-*.log "$out_dir"/litesr-*.log "$out_dir"/scn-x2.log "$out_dir"/cscn.log
+rm -f "$out_dir"/vdsr-*.log "$out_dir"/srcnn-*.log "$out_dir"/litesr-*.log "$out_dir"/scn-x2.log "$out_dir"/cscn*.log
 ls -la "$out_dir" | tee -a "$log"
 say "done"
