@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from superres.models.scn import SCN, CascadeSCN
+from superres.errors import TrainingError
 from superres.training.config import load_config
 from superres.training.trainer import Trainer
 from superres.weights.store import save_weights
@@ -59,3 +60,30 @@ def test_init_from_goes_through_load_initial_weights(tmp_path, synthetic_images)
     model = Trainer(config, tmp_path / "run", progress=False).build_model()
     for net in model.scn:
         assert torch.equal(net.Dx.weight, scn.Dx.weight) and torch.equal(net.S.weight, scn.S.weight)
+
+
+def test_loss_border_scores_only_the_interior(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=1, architecture="scn", args="{ atoms = 16 }",
+                          input_mode="upsampled", patch=16)
+    trainer = Trainer(load_config(recipe, ["train.loss_border=3"]), tmp_path / "run", progress=False)
+    target = torch.rand(2, 1, 16, 16)
+    pred = target.clone()
+    pred[..., :3, :] += 0.5  # wrong only in the left-out band...
+    pred[..., :, -3:] -= 0.5
+    assert torch.equal(trainer.loss_fn(*trainer._scored(pred, target, target)), torch.tensor(0.0))
+    pred[..., 3, 3] += 0.5  # ...and here, the interior's first pixel
+    assert trainer.loss_fn(*trainer._scored(pred, target, target)) == pytest.approx(2 * 0.25 / (2 * 10 * 10))  # in both images
+    # a cascade's half-size stage leaves out half as many pixels (rounded up)
+    half = torch.rand(2, 1, 8, 8)
+    assert trainer._scored(half, half, target)[0].shape[-2:] == (4, 4)
+
+
+def test_loss_border_trains_and_refuses_a_border_that_leaves_nothing(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=30, architecture="scn", args="{ atoms = 16 }",
+                          input_mode="upsampled", patch=16, batch=4, lr=3e-3, checkpoint_every=30)
+    losses = []
+    Trainer(load_config(recipe, ["train.loss_border=4"]), tmp_path / "run", progress=False).train(
+        on_step=lambda s, loss: losses.append(loss))
+    assert sum(losses[-10:]) / 10 < sum(losses[:10]) / 10
+    with pytest.raises(TrainingError, match="loss_border=8"):
+        Trainer(load_config(recipe, ["train.loss_border=8"]), tmp_path / "run2", progress=False).train()

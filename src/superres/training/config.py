@@ -105,6 +105,10 @@ class TrainLoopConfig:
     steps: int = 1000
     batch_size: int = 64
     loss: str = "mse"
+    #: pixels left out of the loss on each side of the output, so that only pixels whose
+    #: receptive field lies inside the patch are scored (padding-free nets use
+    #: model.valid_training instead); a cascade's earlier stages leave out the same fraction
+    loss_border: int = 0
     precision: str = "fp32"
     channels_last: bool = True
     seed: int = 0

@@ -196,11 +196,22 @@ class Trainer:
         with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
             pred = train_model(*args, **kwargs)  # through the DDP wrapper, so gradients are synchronised
         if not staged:
-            return self.loss_fn(pred.float(), targets)
+            return self.loss_fn(*self._scored(pred.float(), targets, targets))
         stage_targets = net.stage_targets(targets, scale)
         if len(stage_targets) != len(pred):
             raise TrainingError(f"{type(net).__name__} made {len(pred)} stage outputs for {len(stage_targets)} targets")
-        return sum(self.loss_fn(p.float(), t) for p, t in zip(pred, stage_targets)) / len(pred)
+        return sum(self.loss_fn(*self._scored(p.float(), t, targets)) for p, t in zip(pred, stage_targets)) / len(pred)
+
+    def _scored(self, pred: torch.Tensor, target: torch.Tensor, final: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``pred`` and ``target`` without ``train.loss_border`` pixels per side (scaled by the
+        size of ``target`` against the final output's, for a cascade's stages; rounded up)."""
+        border = self.config.train.loss_border
+        if border <= 0:
+            return pred, target
+        b = math.ceil(border * target.shape[-1] / final.shape[-1])
+        if 2 * b >= min(target.shape[-2:]):
+            raise TrainingError(f"train.loss_border={border} leaves nothing of a {tuple(target.shape[-2:])} output to score")
+        return pred[..., b:-b, b:-b], target[..., b:-b, b:-b]
 
     def clip_gradients(self, model: nn.Module, lr: float) -> None:
         clip = self.config.clip
