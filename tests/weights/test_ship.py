@@ -58,3 +58,21 @@ def test_ship_records_every_earlier_stage_and_totals(trained, tmp_path):
     (tmp_path / "broken.json").write_text("{}")
     with pytest.raises(WeightsError, match="training record"):
         ship_module.ship(source, "srcnn.bad", earlier=[tmp_path / "broken.json"])
+
+
+def test_continuing_a_shipped_card_keeps_its_own_earlier_stages(trained, tmp_path):
+    # Shipping A, then B continued from A, then C continued from B: C's card lists A and B and
+    # counts all three, however the chain was written.
+    source, _ = trained
+    card = load_weights(source).card
+    card["training"] = {"steps": 30, "wall_time_s": 2.5, "hardware": "cpu"}
+    save_weights(source, load_weights(source).tensors, card)
+    first = tmp_path / "a.json"
+    first.write_text('{"training": {"steps": 100, "wall_time_s": 10.0, "hardware": "gpu"}}')
+    second = ship_module.ship(source, "srcnn.b", earlier=[first])
+    entry = load_weights(ship_module.ship(source, "srcnn.c", earlier=[second.with_suffix(".json")]))
+    training = entry.card["training"]
+    assert [(s["steps"], s["hardware"]) for s in training["earlier_stages"]] == [(100, "gpu"), (30, "cpu")]
+    assert all("earlier_stages" not in s and "total_steps" not in s for s in training["earlier_stages"])
+    assert training["total_steps"] == 160
+    assert training["total_wall_time_s"] == 15.0

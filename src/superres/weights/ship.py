@@ -17,6 +17,13 @@ from superres.weights.store import SHIPPED_DIR, load_weights, read_card, save_we
 __all__ = ["ship"]
 
 
+def _stages_of(training: dict) -> list[dict]:
+    """A card's training record as a flat list of stages, oldest first: a shipped card that
+    itself continued earlier runs carries them in ``earlier_stages``."""
+    own = {k: v for k, v in training.items() if k not in ("earlier_stages", "total_steps", "total_wall_time_s")}
+    return [stage for earlier in training.get("earlier_stages", []) for stage in _stages_of(earlier)] + [own]
+
+
 def ship(
     source: Path, name: str, *, note: str = "", scales: list[float] | None = None, earlier: list[Path] | None = None
 ) -> Path:
@@ -24,7 +31,7 @@ def ship(
     (a multi-scale file whose other scales are served by fine-tuned per-scale files).
 
     ``earlier`` are the cards (``.json``) of the runs this one continued, oldest first: their
-    training records go into the card, and its ``total_steps`` / ``total_wall_time_s`` count
+    training records (with the stages they continued in turn) go into the card, and its ``total_steps`` / ``total_wall_time_s`` count
     every stage, so a fine-tuned model's card still says how long it trained in all.
     """
     entry = load_weights(source)
@@ -35,7 +42,7 @@ def ship(
             training = read_card(Path(path)).get("training")
             if not isinstance(training, dict):
                 raise WeightsError(f"{path}: not a model card with a training record")
-            stages.append(training)
+            stages.extend(_stages_of(training))
         training = dict(card.get("training", {}))
         training["earlier_stages"] = stages
         everything = stages + [training]
