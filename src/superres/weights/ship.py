@@ -31,8 +31,9 @@ def ship(
     (a multi-scale file whose other scales are served by fine-tuned per-scale files).
 
     ``earlier`` are the cards (``.json``) of the runs this one continued, oldest first: their
-    training records (with the stages they continued in turn) go into the card, and its ``total_steps`` / ``total_wall_time_s`` count
-    every stage, so a fine-tuned model's card still says how long it trained in all.
+    training records (with the stages they continued in turn) go into the card, and its
+    ``total_steps`` / ``total_wall_time_s`` count every stage, so a fine-tuned model's card
+    still says how long it trained in all.
     """
     entry = load_weights(source)
     card = dict(entry.card, name=name)
