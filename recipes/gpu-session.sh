@@ -24,6 +24,13 @@ data_dir=${1:?data folder (train/ and benchmark/Set5)}
 out_dir=${2:?output folder}
 budget=${3:-440}
 plan=${4:-continue}
+case $plan in # checked before anything starts: the device's minutes are counted
+scratch | continue) ;;
+*)
+    echo "unknown plan '$plan' (scratch or continue)" >&2
+    exit 2
+    ;;
+esac
 mkdir -p "$out_dir"
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -86,10 +93,6 @@ continue)
     train cscn-continue recipes/cscn.toml "$budget" "${fast[@]}" --set "model.init_from=$shipped/cscn.291.safetensors" \
         --set optim.lr=3e-5 --set schedule.warmup_steps=100 --set train.steps=400000 --set train.workers=2 \
         --set train.seed=12 &
-    ;;
-*)
-    say "unknown plan '$plan' (scratch or continue)"
-    exit 2
     ;;
 esac
 wait
