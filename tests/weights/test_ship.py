@@ -76,3 +76,26 @@ def test_continuing_a_shipped_card_keeps_its_own_earlier_stages(trained, tmp_pat
     assert all("earlier_stages" not in s and "total_steps" not in s for s in training["earlier_stages"])
     assert training["total_steps"] == 160
     assert training["total_wall_time_s"] == 15.0
+
+
+def test_shipping_over_a_card_prints_the_evaluations_to_record_again(trained, capsys):
+    source, tensors = trained
+    old = {
+        "method": "vdsr",
+        "evaluation": {"results": [
+            {"dataset": d, "scale": s, "lr_mode": m}
+            for d, s, m in [("Set5", 2.0, "rgb"), ("BSD100", 2.5, "rgb"), ("Set5", 3.0, "y-float")]
+        ]},
+    }
+    save_weights(ship_module.SHIPPED_DIR / "vdsr.test.safetensors", tensors, old)
+    assert ship_module.main([str(source), "vdsr.test"]) == 0
+    out = capsys.readouterr().out
+    assert "superres evaluate -m vdsr -d BSD100,Set5 -s 2,2.5 --write-card" in out
+    assert "superres evaluate -m vdsr -d Set5 -s 3 --lr-mode y-float --write-card" in out
+    assert load_weights(ship_module.SHIPPED_DIR / "vdsr.test.safetensors").card["evaluation"] == {}
+
+
+def test_shipping_a_new_name_prints_no_evaluations(trained, capsys):
+    source, _ = trained
+    assert ship_module.main([str(source), "srcnn.new"]) == 0
+    assert "record it again" not in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """Copy trained weights into the package: ``python -m superres.weights.ship SRC.safetensors NAME``.
 
 The card travels with the file (its ``name`` and ``file`` updated); the
-evaluation is then added by ``superres evaluate ... --write-card``.
+evaluation is then added by ``superres evaluate ... --write-card``.  Shipping over a file
+clears what its card had recorded, so the commands that record it again are printed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from superres.cli.common import parse_scales
 from superres.errors import SuperresError, WeightsError
 from superres.weights.store import SHIPPED_DIR, load_weights, read_card, save_weights
 
-__all__ = ["ship"]
+__all__ = ["ship", "evaluations_to_redo"]
 
 
 def _stages_of(training: dict) -> list[dict]:
@@ -22,6 +23,22 @@ def _stages_of(training: dict) -> list[dict]:
     itself continued earlier runs carries them in ``earlier_stages``."""
     own = {k: v for k, v in training.items() if k not in ("earlier_stages", "total_steps", "total_wall_time_s")}
     return [stage for earlier in training.get("earlier_stages", []) for stage in _stages_of(earlier)] + [own]
+
+
+def evaluations_to_redo(card: dict) -> list[str]:
+    """``superres evaluate`` commands that record again, for new weights, every set, scale and
+    LR mode a card's evaluation held (shipping clears it; x2.5 was once silently lost)."""
+    runs: dict[str, tuple[set[str], set[float]]] = {}
+    for result in card.get("evaluation", {}).get("results", []):
+        datasets, scales = runs.setdefault(result["lr_mode"], (set(), set()))
+        datasets.add(result["dataset"])
+        scales.add(float(result["scale"]))
+    method = card.get("method", card.get("architecture", "?"))
+    return [
+        f"superres evaluate -m {method} -d {','.join(sorted(datasets))} -s {','.join(f'{s:g}' for s in sorted(scales))}"
+        + ("" if mode == "rgb" else f" --lr-mode {mode}") + " --write-card"
+        for mode, (datasets, scales) in sorted(runs.items())
+    ]
 
 
 def ship(
@@ -71,12 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--earlier", type=Path, action="append", default=[], metavar="CARD.json",
                         help="card of a run this one continued, oldest first (repeatable)")
     args = parser.parse_args(argv)
+    replaced = SHIPPED_DIR / f"{args.name}.json"
     try:
+        redo = evaluations_to_redo(read_card(replaced)) if replaced.is_file() else []
         path = ship(args.source, args.name, note=args.note, scales=args.scales, earlier=args.earlier)
     except SuperresError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"shipped {path}")
+    if redo:
+        print("the replaced card's evaluation is cleared; record it again with:")
+        for command in redo:
+            print(f"  {command}")
     return 0
 
 
