@@ -25,6 +25,10 @@ def _stages_of(training: dict) -> list[dict]:
     return [stage for earlier in training.get("earlier_stages", []) for stage in _stages_of(earlier)] + [own]
 
 
+def _shipped_path(name: str) -> Path:
+    return SHIPPED_DIR / f"{name}.safetensors"
+
+
 def evaluations_to_redo(card: dict) -> list[str]:
     """``superres evaluate`` commands that record again, for new weights, every set, scale and
     LR mode a card's evaluation held (shipping clears it; x2.5 was once silently lost)."""
@@ -76,7 +80,7 @@ def ship(
     card["evaluation"] = {}
     if note:
         card.setdefault("training", {})["notes"] = note
-    return save_weights(SHIPPED_DIR / f"{name}.safetensors", entry.tensors, card)
+    return save_weights(_shipped_path(name), entry.tensors, card)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--earlier", type=Path, action="append", default=[], metavar="CARD.json",
                         help="card of a run this one continued, oldest first (repeatable)")
     args = parser.parse_args(argv)
-    replaced = SHIPPED_DIR / f"{args.name}.json"
+    replaced = _shipped_path(args.name)
     try:
         redo = evaluations_to_redo(read_card(replaced)) if replaced.is_file() else []
         path = ship(args.source, args.name, note=args.note, scales=args.scales, earlier=args.earlier)
