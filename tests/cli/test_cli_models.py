@@ -105,18 +105,3 @@ def test_models_json(zoo, capsys):
     assert tiny["default_for"] == [3.0]
     names = {r["method"] for r in rows}
     assert set(registry.METHODS) <= names  # every registered method appears, available or not
-
-
-def test_card_psnr_picks_the_requested_lr_mode():
-    from superres.cli.models import card_psnr
-
-    def result(mode, dataset, psnr):
-        return {"dataset": dataset, "scale": 2.0, "lr_mode": mode, "mean": {"psnr": psnr}}
-
-    card = {"evaluation": {"results": [result("y-float", "Set5", 37.5), result("rgb", "Set5", 37.4),
-                                       result("y-float", "Set14", 33.1)]}}
-    # rgb prefers rgb results and falls back to the other mode where a set has no rgb result
-    assert card_psnr(card, 2.0) == {"Set5": 37.4, "Set14": 33.1}
-    assert card_psnr(card, 2.0, "y-float") == {"Set5": 37.5, "Set14": 33.1}
-    assert card_psnr({"evaluation": {"results": [result("rgb", "Set5", 37.4)]}}, 2.0, "y-float") == {}
-    assert card_psnr(card, 3.0) == {}

@@ -1,5 +1,7 @@
 """``superres evaluate --write-card``'s store: results go into the card of the weights that made them."""
 
+import json
+
 import pytest
 import torch
 
@@ -62,3 +64,54 @@ def test_cards_are_written_under_an_exclusive_lock(shipped, monkeypatch):
     assert seen == ["held"]
     with open(shipped / ".cards.lock", "a") as other:  # released afterwards
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_card_psnr_picks_the_requested_lr_mode():
+    def result(mode, dataset, psnr):
+        return {"dataset": dataset, "scale": 2.0, "lr_mode": mode, "mean": {"psnr": psnr}}
+
+    card = {"evaluation": {"results": [result("y-float", "Set5", 37.5), result("rgb", "Set5", 37.4),
+                                       result("y-float", "Set14", 33.1)]}}
+    # rgb prefers rgb results and falls back to the other mode where a set has no rgb result
+    assert cards.card_psnr(card, 2.0) == {"Set5": 37.4, "Set14": 33.1}
+    assert cards.card_psnr(card, 2.0, "y-float") == {"Set5": 37.5, "Set14": 33.1}
+    assert cards.card_psnr({"evaluation": {"results": [result("rgb", "Set5", 37.4)]}}, 2.0, "y-float") == {}
+    assert cards.card_psnr(card, 3.0) == {}
+
+
+def _result(mode, dataset, scale, psnr):
+    return {"dataset": dataset, "scale": scale, "lr_mode": mode, "mean": {"psnr": psnr}}
+
+
+def test_evaluation_changes_pair_the_cells_both_cards_hold():
+    before = {"evaluation": {"results": [_result("rgb", "Set5", 2.0, 37.0), _result("rgb", "Set14", 2.0, 32.7),
+                                         _result("y-float", "Set5", 2.0, 37.1), _result("rgb", "Set5", 2.5, 34.3)]}}
+    after = {"evaluation": {"results": [_result("rgb", "Set5", 2.0, 37.1), _result("rgb", "Set14", 2.0, 32.6),
+                                        _result("y-float", "Set5", 2.0, 37.2), {"dataset": "Set5"}]}}
+    # x2.5 is only in the old card, the malformed entry only in the new: neither is a pair
+    assert cards.evaluation_changes(before, after) == [
+        ("rgb", "Set14", 2.0, 32.7, 32.6), ("rgb", "Set5", 2.0, 37.0, 37.1), ("y-float", "Set5", 2.0, 37.1, 37.2)]
+
+
+def test_compare_prints_every_cell_and_the_largest_loss(tmp_path, capsys):
+    from superres.weights import compare
+
+    before = {"evaluation": {"results": [_result("rgb", "Set5", 2.0, 37.0), _result("rgb", "Set14", 3.0, 29.6)]}}
+    after = {"evaluation": {"results": [_result("rgb", "Set5", 2.0, 37.25), _result("rgb", "Set14", 3.0, 29.5)]}}
+    (tmp_path / "old.json").write_text(json.dumps(before))
+    (tmp_path / "new.json").write_text(json.dumps(after))
+    assert compare.main([str(tmp_path / "old.json"), str(tmp_path / "new.safetensors")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].split() == ["rgb", "Set14", "x3", "29.6000", "29.5000", "-0.1000"]
+    assert out[2].split() == ["rgb", "Set5", "x2", "37.0000", "37.2500", "+0.2500"]
+    assert out[-1] == "1 of 2 cells gained, 1 lost (largest loss -0.1000 dB, rgb Set14 x3)"
+
+
+def test_compare_of_cards_without_common_cells_is_a_one_line_error(tmp_path, capsys):
+    from superres.weights import compare
+
+    (tmp_path / "old.json").write_text(json.dumps({"evaluation": {}}))
+    assert compare.main([str(tmp_path / "old.json"), str(tmp_path / "missing.json")]) == 1
+    assert compare.main([str(tmp_path / "old.json"), str(tmp_path / "old.json")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(line.startswith("error: ") for line in err)

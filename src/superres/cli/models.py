@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
 DATASETS = ("Set5", "Set14", "BSD100")
@@ -31,35 +30,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def card_psnr(card: dict, scale: float, lr_mode: str = "rgb") -> dict[str, float]:
-    """``{dataset: mean PSNR}`` at ``scale`` from a card's ``evaluation``.
-
-    ``lr_mode="rgb"`` prefers rgb results and falls back to others (cards that
-    predate the mode); ``"y-float"`` shows only y-float results.
-    """
-    evaluation = card.get("evaluation") or {}
-    results = evaluation.get("results", []) if isinstance(evaluation, dict) else evaluation
-    found: dict[str, tuple[int, float]] = {}
-    for r in results if isinstance(results, list) else []:
-        if not isinstance(r, dict):
-            continue
-        try:
-            if not math.isclose(float(r.get("scale")), float(scale)):
-                continue
-            mean = r.get("mean")
-            value = float(mean["psnr"] if isinstance(mean, dict) else r["psnr"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        dataset = str(r.get("dataset", ""))
-        mode = r.get("lr_mode", "rgb")
-        if lr_mode != "rgb" and mode != lr_mode:
-            continue
-        rank = 0 if mode == lr_mode else 1
-        if dataset not in found or rank < found[dataset][0]:
-            found[dataset] = (rank, value)
-    return {k: v for k, (_, v) in found.items()}
-
-
 def _defaults() -> dict[float, str]:
     from superres.weights.defaults import DEFAULT_METHOD_BY_SCALE
 
@@ -72,6 +42,7 @@ def collect_rows(lr_mode: str = "rgb") -> list[dict]:
     from superres.methods.learned import LearnedMethod
     from superres.methods.registry import METHODS, get_method
     from superres.models.cost import model_cost
+    from superres.weights.cards import card_psnr
     from superres.weights.store import SHIPPED_DIR, read_card
 
     defaults = _defaults()

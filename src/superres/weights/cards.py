@@ -4,12 +4,15 @@
 run (method, set, scale, lr mode) goes, with the command that produced it,
 into the card of the weights file that served that scale; a newer run of the
 same set, scale and mode replaces the older one.  Numbers in cards are thus
-always written by ``superres evaluate``, never by hand.
+always written by ``superres evaluate``, never by hand.  :func:`card_psnr` and
+:func:`evaluation_changes` read them back (``superres models``, ``python -m
+superres.weights.compare``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import platform
 from pathlib import Path
 
@@ -17,7 +20,8 @@ import torch
 
 from superres.weights.store import SHIPPED_DIR, read_card, write_card
 
-__all__ = ["record_evaluation", "weights_serving", "hardware_description"]
+__all__ = ["record_evaluation", "weights_serving", "hardware_description", "evaluation_means", "card_psnr",
+           "evaluation_changes"]
 
 
 def weights_serving(method: str, scale: float) -> str | None:
@@ -83,6 +87,51 @@ def _record(runs: list[dict], command: str) -> list[str]:
     for name, card in cards.items():
         write_card(SHIPPED_DIR / f"{name}.safetensors", card)
     return sorted(cards)
+
+
+def evaluation_means(card: dict) -> dict[tuple[str, str, float], float]:
+    """``{(lr_mode, dataset, scale): mean PSNR}`` of a card's evaluation.
+
+    Entries it cannot read are skipped (cards from before a field existed); a result
+    without ``lr_mode`` is rgb, the mode that existed first.
+    """
+    evaluation = card.get("evaluation") or {}
+    results = evaluation.get("results", []) if isinstance(evaluation, dict) else evaluation
+    means: dict[tuple[str, str, float], float] = {}
+    for r in results if isinstance(results, list) else []:
+        if not isinstance(r, dict):
+            continue
+        try:
+            mean = r.get("mean")
+            value = float(mean["psnr"] if isinstance(mean, dict) else r["psnr"])
+            key = (str(r.get("lr_mode", "rgb")), str(r.get("dataset", "")), float(r.get("scale")))
+        except (KeyError, TypeError, ValueError):
+            continue
+        means[key] = value
+    return means
+
+
+def card_psnr(card: dict, scale: float, lr_mode: str = "rgb") -> dict[str, float]:
+    """``{dataset: mean PSNR}`` at ``scale`` from a card's evaluation.
+
+    ``lr_mode="rgb"`` prefers rgb results and falls back to others (cards that
+    predate the mode); ``"y-float"`` shows only y-float results.
+    """
+    found: dict[str, tuple[int, float]] = {}
+    for (mode, dataset, at_scale), value in evaluation_means(card).items():
+        if not math.isclose(at_scale, float(scale)) or (lr_mode != "rgb" and mode != lr_mode):
+            continue
+        rank = 0 if mode == lr_mode else 1
+        if dataset not in found or rank < found[dataset][0]:
+            found[dataset] = (rank, value)
+    return {k: v for k, (_, v) in found.items()}
+
+
+def evaluation_changes(before: dict, after: dict) -> list[tuple[str, str, float, float, float]]:
+    """``(lr_mode, dataset, scale, before, after)`` mean PSNR for every set, scale and mode both
+    cards evaluated: whether new weights beat the ones they replace, cell by cell."""
+    old, new = evaluation_means(before), evaluation_means(after)
+    return [(*key, old[key], new[key]) for key in sorted(old.keys() & new.keys())]
 
 
 def hardware_description(device: torch.device) -> str:

@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the replaced card's evaluation is cleared; record it again with:")
         for command in redo:
             print(f"  {command}")
+        print(f"then compare, cell by cell: python -m superres.weights.compare <copy of the replaced card> {path}")
     return 0
 
 

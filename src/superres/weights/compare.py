@@ -1,0 +1,55 @@
+"""Compare two cards' evaluations cell by cell: ``python -m superres.weights.compare BEFORE AFTER``.
+
+Made for the step after shipping over a file (keep a copy of the replaced card first):
+``superres evaluate ... --write-card`` fills the new card, and this prints, for every set,
+scale and LR mode both cards hold, the mean PSNR before and after and how many cells gained.
+BEFORE and AFTER are cards (``.json``) or the weights files they sit beside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from superres.errors import SuperresError, WeightsError
+from superres.weights.cards import evaluation_changes
+from superres.weights.store import read_card
+
+__all__ = ["format_changes"]
+
+
+def format_changes(changes: list[tuple[str, str, float, float, float]]) -> str:
+    """A plain table of :func:`~superres.weights.cards.evaluation_changes` and a summary line."""
+    lines = [f"{'lr mode':8} {'set':8} {'scale':>5} {'before':>8} {'after':>8} {'change':>8}"]
+    for mode, dataset, scale, before, after in changes:
+        at_scale = f"x{scale:g}"
+        lines.append(f"{mode:8} {dataset:8} {at_scale:>5} {before:8.4f} {after:8.4f} {after - before:+8.4f}")
+    gains = sum(after > before for *_, before, after in changes)
+    losses = [(after - before, f"{mode} {dataset} x{scale:g}") for mode, dataset, scale, before, after in changes
+              if after < before]
+    summary = f"{gains} of {len(changes)} cells gained, {len(losses)} lost"
+    if losses:
+        worst, where = min(losses)
+        summary += f" (largest loss {worst:+.4f} dB, {where})"
+    return "\n".join(lines + [summary])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m superres.weights.compare", description=__doc__.splitlines()[0])
+    parser.add_argument("before", type=Path, help="the replaced card (or its weights file)")
+    parser.add_argument("after", type=Path, help="the new card (or its weights file)")
+    args = parser.parse_args(argv)
+    try:
+        changes = evaluation_changes(read_card(args.before), read_card(args.after))
+        if not changes:
+            raise WeightsError(f"{args.before.name} and {args.after.name} share no evaluated set, scale and mode")
+    except SuperresError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(format_changes(changes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
