@@ -66,21 +66,18 @@ def test_cards_are_written_under_an_exclusive_lock(shipped, monkeypatch):
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def test_card_psnr_picks_the_requested_lr_mode():
-    def result(mode, dataset, psnr):
-        return {"dataset": dataset, "scale": 2.0, "lr_mode": mode, "mean": {"psnr": psnr}}
+def _result(mode, dataset, scale, psnr):
+    return {"dataset": dataset, "scale": scale, "lr_mode": mode, "mean": {"psnr": psnr}}
 
-    card = {"evaluation": {"results": [result("y-float", "Set5", 37.5), result("rgb", "Set5", 37.4),
-                                       result("y-float", "Set14", 33.1)]}}
+
+def test_card_psnr_picks_the_requested_lr_mode():
+    card = {"evaluation": {"results": [_result("y-float", "Set5", 2.0, 37.5), _result("rgb", "Set5", 2.0, 37.4),
+                                       _result("y-float", "Set14", 2.0, 33.1)]}}
     # rgb prefers rgb results and falls back to the other mode where a set has no rgb result
     assert cards.card_psnr(card, 2.0) == {"Set5": 37.4, "Set14": 33.1}
     assert cards.card_psnr(card, 2.0, "y-float") == {"Set5": 37.5, "Set14": 33.1}
-    assert cards.card_psnr({"evaluation": {"results": [result("rgb", "Set5", 37.4)]}}, 2.0, "y-float") == {}
+    assert cards.card_psnr({"evaluation": {"results": [_result("rgb", "Set5", 2.0, 37.4)]}}, 2.0, "y-float") == {}
     assert cards.card_psnr(card, 3.0) == {}
-
-
-def _result(mode, dataset, scale, psnr):
-    return {"dataset": dataset, "scale": scale, "lr_mode": mode, "mean": {"psnr": psnr}}
 
 
 def test_evaluation_changes_pair_the_cells_both_cards_hold():

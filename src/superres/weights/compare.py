@@ -22,12 +22,13 @@ __all__ = ["format_changes"]
 def format_changes(changes: list[tuple[str, str, float, float, float]]) -> str:
     """A plain table of :func:`~superres.weights.cards.evaluation_changes` and a summary line."""
     lines = [f"{'lr mode':8} {'set':8} {'scale':>5} {'before':>8} {'after':>8} {'change':>8}"]
+    gains, losses = 0, []
     for mode, dataset, scale, before, after in changes:
-        at_scale = f"x{scale:g}"
-        lines.append(f"{mode:8} {dataset:8} {at_scale:>5} {before:8.4f} {after:8.4f} {after - before:+8.4f}")
-    gains = sum(after > before for *_, before, after in changes)
-    losses = [(after - before, f"{mode} {dataset} x{scale:g}") for mode, dataset, scale, before, after in changes
-              if after < before]
+        at_scale, change = f"x{scale:g}", after - before
+        lines.append(f"{mode:8} {dataset:8} {at_scale:>5} {before:8.4f} {after:8.4f} {change:+8.4f}")
+        gains += change > 0
+        if change < 0:
+            losses.append((change, f"{mode} {dataset} {at_scale}"))
     summary = f"{gains} of {len(changes)} cells gained, {len(losses)} lost"
     if losses:
         worst, where = min(losses)
