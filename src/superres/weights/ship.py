@@ -13,6 +13,7 @@ from pathlib import Path
 
 from superres.cli.common import parse_scales
 from superres.errors import SuperresError, WeightsError
+from superres.weights.cards import evaluation_means
 from superres.weights.store import SHIPPED_DIR, load_weights, read_card, save_weights
 
 __all__ = ["ship", "evaluations_to_redo"]
@@ -33,10 +34,10 @@ def evaluations_to_redo(card: dict) -> list[str]:
     """``superres evaluate`` commands that record again, for new weights, every set, scale and
     LR mode a card's evaluation held (shipping clears it; x2.5 was once silently lost)."""
     runs: dict[str, tuple[set[str], set[float]]] = {}
-    for result in card.get("evaluation", {}).get("results", []):
-        datasets, scales = runs.setdefault(result["lr_mode"], (set(), set()))
-        datasets.add(result["dataset"])
-        scales.add(float(result["scale"]))
+    for mode, dataset, scale in evaluation_means(card):
+        datasets, scales = runs.setdefault(mode, (set(), set()))
+        datasets.add(dataset)
+        scales.add(scale)
     method = card.get("method", card.get("architecture", "?"))
     return [
         f"superres evaluate -m {method} -d {','.join(sorted(datasets))} -s {','.join(f'{s:g}' for s in sorted(scales))}"
