@@ -26,6 +26,7 @@ from superres.methods.sparse_coding.solvers import (
     ista,
     lasso_objective,
     lasso_working_set,
+    soft_threshold,
 )
 
 
@@ -54,6 +55,38 @@ def _sklearn_codes(D: torch.Tensor, Y: torch.Tensor, lam: float) -> torch.Tensor
         model = sklearn.Lasso(alpha=lam / n, fit_intercept=False, tol=1e-12, max_iter=200_000)
         codes.append(model.fit(D.numpy(), y.numpy()).coef_)
     return torch.tensor(np.array(codes))
+
+
+@pytest.mark.parametrize("per_atom", [False, True])
+def test_soft_threshold_is_the_textbook_shrinkage_in_values_and_gradients(per_atom):
+    """``x - clamp(x, -t, t)`` (the fast form SCN trains with) against ``sign(x) max(|x| - t, 0)``."""
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(64, 32, generator=gen, dtype=torch.float64)
+    x[0, :4] = torch.tensor([0.5, -0.5, 0.0, -0.0], dtype=torch.float64)  # exactly at the threshold, and zeros
+    t = torch.full((32,), 0.5, dtype=torch.float64) if per_atom else 0.5
+    if per_atom:
+        t[4:] = torch.rand(28, generator=gen, dtype=torch.float64)
+    weights = torch.randn(64, 32, generator=gen, dtype=torch.float64)
+
+    def values_and_grads(shrink):
+        xs = x.clone().requires_grad_()
+        ts = t.clone().requires_grad_() if per_atom else t
+        out = shrink(xs, ts)
+        grads = torch.autograd.grad((out * weights).sum(), [xs, ts] if per_atom else [xs])
+        return out.detach(), grads
+
+    out, grads = values_and_grads(soft_threshold)
+    ref, ref_grads = values_and_grads(lambda a, th: torch.sign(a) * torch.clamp(a.abs() - th, min=0))
+    assert torch.equal(out, ref)
+    assert (out[0, :4] == 0).all() and (out.abs() <= x.abs()).all()
+    # At |x| = t exactly (the kink) any slope in [0, 1] is a subgradient: clamp gives 0, the
+    # textbook form 1; everywhere else the gradients agree.
+    kink = x.abs() == (t if per_atom else torch.tensor(t, dtype=torch.float64))
+    assert kink[0, :2].all() and int(kink.sum()) == 2
+    torch.testing.assert_close(grads[0][~kink], ref_grads[0][~kink], rtol=1e-12, atol=1e-12)
+    if per_atom:
+        away = ~kink.any(0)
+        torch.testing.assert_close(grads[1][away], ref_grads[1][away], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("n, m, lam, seed", [(30, 80, 0.3, 0), (20, 20, 0.1, 1), (50, 200, 0.5, 2)])
