@@ -1,4 +1,5 @@
-"""The trainer's model hooks: a loss at every stage (stage_targets) and init_from through load_initial_weights."""
+"""The trainer's model hooks: a loss at every stage (stage_targets), init_from through load_initial_weights,
+and init_into (weights into one submodule)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,36 @@ def test_init_from_goes_through_load_initial_weights(tmp_path, synthetic_images)
     for net in model.scn:
         assert torch.equal(net.Dx.weight, scn.Dx.weight) and torch.equal(net.S.weight, scn.S.weight)
 
+
+
+def test_init_into_replaces_one_stage_of_a_cascade_start(tmp_path, synthetic_images):
+    torch.manual_seed(6)
+    cascade, first = CascadeSCN(atoms=16, distinct=2), SCN(atoms=16)
+    cascade_card = {"architecture": "cscn", "model_args": {"atoms": 16, "distinct": 2}, "scales": [2], "input": "lr"}
+    whole = save_weights(tmp_path / "cscn.safetensors", cascade.state_dict(), cascade_card)
+    part = save_weights(tmp_path / "scn.safetensors", first.state_dict(),
+                        {"architecture": "scn", "model_args": {"atoms": 16}, "scales": [2], "input": "upsampled"})
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=1, architecture="cscn",
+                          args="{ atoms = 16, distinct = 2 }", input_mode="lr")
+    config = load_config(recipe, [f'model.init_from="{whole}"', f'model.init_into={{"scn.0" = "{part}"}}'])
+    model = Trainer(config, tmp_path / "run", progress=False).build_model()
+    assert all(torch.equal(a, b) for a, b in zip(model.scn[0].state_dict().values(), first.state_dict().values()))
+    assert all(torch.equal(a, b) for a, b in zip(model.scn[1].state_dict().values(), cascade.scn[1].state_dict().values()))
+    assert not torch.equal(model.scn[0].S.weight, cascade.scn[0].S.weight)
+
+    for override, message in [('model.init_into={"scn.5" = "x"}', "no submodule 'scn.5'"),
+                              (f'model.init_into={{"scn" = "{part}"}}', "does not fit 'scn'"),
+                              (f'model.init_from="{part}"', None)]:
+        trainer = Trainer(load_config(recipe, [override]), tmp_path / "run", progress=False)
+        if message is None:
+            trainer.build_model()  # an SCN start fits a cascade through load_initial_weights
+        else:
+            with pytest.raises(TrainingError, match=message):
+                trainer.build_model()
+    small = save_weights(tmp_path / "small.safetensors", SCN(atoms=8).state_dict(),
+                         {"architecture": "scn", "model_args": {"atoms": 8}, "scales": [2], "input": "upsampled"})
+    with pytest.raises(TrainingError, match=r"init_from .* does not fit the model: size mismatch for theta"):
+        Trainer(load_config(recipe, [f'model.init_from="{small}"']), tmp_path / "run", progress=False).build_model()
 
 def test_loss_border_scores_only_the_interior(tmp_path, synthetic_images):
     recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=1, architecture="scn", args="{ atoms = 16 }",

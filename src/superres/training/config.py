@@ -57,6 +57,9 @@ class ModelConfig:
     #: initialise from these weights (safetensors path or shipped name) before training;
     #: through the model's load_initial_weights(tensors, card) when it has one
     init_from: str = ""
+    #: then load weights into submodules, ``{"scn.0" = "scn.291-x2"}``: a part trained on its own
+    #: (an x2 SCN) replaces that part of a whole start (a cascade's first stage)
+    init_into: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

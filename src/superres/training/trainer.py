@@ -22,6 +22,7 @@ nothing is ever unpickled.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -32,7 +33,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -105,6 +106,16 @@ class _Progress:
             print(file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _init_error(what: str) -> Iterator[None]:
+    """A state dict that does not fit becomes one line: ``what`` and the first mismatch torch names."""
+    try:
+        yield
+    except RuntimeError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise TrainingError(f"{what}: {lines[1] if len(lines) > 1 else lines[0]}") from None
+
+
 class Trainer:
     """Train ``config`` into ``run_dir`` (resuming from its last checkpoint if there is one)."""
 
@@ -136,20 +147,27 @@ class Trainer:
     # ----- building blocks -------------------------------------------------------------
     def build_model(self) -> nn.Module:
         from superres.models.registry import build_model
+        from superres.weights.store import load_weights
 
         torch.manual_seed(self.config.train.seed)  # same initial weights on every rank
         model = build_model(self.config.model.architecture, **self.config.model.args)
         if self.config.model.init_from:
-            from superres.weights.store import load_weights
-
             entry = load_weights(self.config.model.init_from)
             # A model may take weights of another architecture as its start (the SCN cascade
             # takes an x2 SCN's) through load_initial_weights(tensors, card).
             loader = getattr(model, "load_initial_weights", None)
-            if callable(loader):
-                loader(entry.tensors, entry.card)
-            else:
-                model.load_state_dict(entry.tensors, strict=True)
+            with _init_error(f"model.init_from {self.config.model.init_from!r} does not fit the model"):
+                if callable(loader):
+                    loader(entry.tensors, entry.card)
+                else:
+                    model.load_state_dict(entry.tensors, strict=True)
+        for submodule, source in self.config.model.init_into.items():
+            try:
+                target = model.get_submodule(submodule)
+            except AttributeError:
+                raise TrainingError(f"model.init_into: the model has no submodule {submodule!r}") from None
+            with _init_error(f"model.init_into {source!r} does not fit {submodule!r}"):
+                target.load_state_dict(load_weights(source).tensors, strict=True)
         return model
 
     def build_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
