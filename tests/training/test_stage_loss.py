@@ -118,3 +118,19 @@ def test_loss_border_trains_and_refuses_a_border_that_leaves_nothing(tmp_path, s
     assert sum(losses[-10:]) / 10 < sum(losses[:10]) / 10
     with pytest.raises(TrainingError, match="loss_border=8"):
         Trainer(load_config(recipe, ["train.loss_border=8"]), tmp_path / "run2", progress=False).train()
+
+
+def test_a_cascade_validates_at_scales_it_was_not_trained_at_and_other_models_refuse_them_up_front(tmp_path, synthetic_images):
+    # The cascade serves any factor, so its x2 validation works after training x3/x4 only...
+    recipe = write_recipe(tmp_path / "c.toml", synthetic_images, steps=2, scales=(4,), architecture="cscn",
+                          args="{ atoms = 16, distinct = 2 }", input_mode="lr", patch=10, batch=2, val_every=2,
+                          checkpoint_every=2, extra="val_scales = [2, 4]")
+    result = Trainer(load_config(recipe), tmp_path / "cascade", progress=False).train()
+    assert result.step == 2 and result.best_psnr is not None
+    # ...while an x2 SCN asked to validate at x3 stops before its first step, not at its first validation
+    recipe = write_recipe(tmp_path / "s.toml", synthetic_images, steps=2, architecture="scn", args="{ atoms = 16 }",
+                          input_mode="upsampled", patch=16, val_every=2, extra="val_scales = [3]")
+    steps = []
+    with pytest.raises(TrainingError, match=r"val_scales \[3\] are not trained"):
+        Trainer(load_config(recipe), tmp_path / "scn", progress=False).train(on_step=lambda s, loss: steps.append(s))
+    assert steps == []

@@ -344,7 +344,8 @@ class Trainer:
         card = self.card(net, state)
         scales = self.config.train.val_scales or self.config.data.scales
         info = MethodInfo(name=self.config.method, family="cnn", summary="validation")
-        method = LearnedMethod.from_model(info, net, card, round_y_input=self.config.model.round_y_input, device=self.device)
+        method = LearnedMethod.from_model(info, net, card, round_y_input=self.config.model.round_y_input, device=self.device,
+                                          any_scale=getattr(net, "any_scale", False))
         psnrs = []
         for s in scales:
             run = evaluate_method(method, self.config.train.val_dataset, float(s), data_dir=self.data_dir)
@@ -408,6 +409,11 @@ class Trainer:
         cfg = self.config
         self.run_dir.mkdir(parents=True, exist_ok=True)
         model = self.build_model().to(self.device)
+        untrained = sorted(set(cfg.train.val_scales) - set(cfg.data.scales))
+        if untrained and not getattr(model, "any_scale", False):
+            # found now, not at the first validation after minutes of training
+            raise TrainingError(f"train.val_scales {untrained} are not trained (data.scales {list(cfg.data.scales)}) "
+                                f"and {cfg.model.architecture!r} serves only the scales it was trained at")
         if cfg.model.valid_training and hasattr(model, "padding"):
             model.padding = "valid"
         if cfg.train.channels_last:
