@@ -63,7 +63,6 @@ def test_init_from_goes_through_load_initial_weights(tmp_path, synthetic_images)
         assert torch.equal(net.Dx.weight, scn.Dx.weight) and torch.equal(net.S.weight, scn.S.weight)
 
 
-
 def test_init_into_replaces_one_stage_of_a_cascade_start(tmp_path, synthetic_images):
     torch.manual_seed(6)
     cascade, first = CascadeSCN(atoms=16, distinct=2), SCN(atoms=16)
@@ -92,6 +91,7 @@ def test_init_into_replaces_one_stage_of_a_cascade_start(tmp_path, synthetic_ima
                          {"architecture": "scn", "model_args": {"atoms": 8}, "scales": [2], "input": "upsampled"})
     with pytest.raises(TrainingError, match=r"init_from .* does not fit the model: size mismatch for theta"):
         Trainer(load_config(recipe, [f'model.init_from="{small}"']), tmp_path / "run", progress=False).build_model()
+
 
 def test_loss_border_scores_only_the_interior(tmp_path, synthetic_images):
     recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=1, architecture="scn", args="{ atoms = 16 }",
