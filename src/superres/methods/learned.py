@@ -89,7 +89,12 @@ class LearnedMethod(YChannelMethod):
 
     @classmethod
     def from_model(cls, info: MethodInfo, model: nn.Module, card: dict, **options) -> "LearnedMethod":
-        """Wrap a network already in memory (e.g. during training, for validation)."""
+        """Wrap a network already in memory (e.g. during training, for validation).
+
+        A network that takes any factor itself (``any_scale``, the SCN cascade) serves any
+        scale, whatever scales its card lists.
+        """
+        options.setdefault("any_scale", getattr(model, "any_scale", False))
         key = f"<in-memory {info.name}>"
         method = cls(info, {float(s): key for s in card.get("scales", [])}, **options)
         method._models[(key, method.self_ensemble)] = (model, card)

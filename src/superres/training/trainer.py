@@ -344,8 +344,7 @@ class Trainer:
         card = self.card(net, state)
         scales = self.config.train.val_scales or self.config.data.scales
         info = MethodInfo(name=self.config.method, family="cnn", summary="validation")
-        method = LearnedMethod.from_model(info, net, card, round_y_input=self.config.model.round_y_input, device=self.device,
-                                          any_scale=getattr(net, "any_scale", False))
+        method = LearnedMethod.from_model(info, net, card, round_y_input=self.config.model.round_y_input, device=self.device)
         psnrs = []
         for s in scales:
             run = evaluate_method(method, self.config.train.val_dataset, float(s), data_dir=self.data_dir)
