@@ -89,10 +89,10 @@ scratch)
     ;;
 continue)
     train vdsr-continue recipes/vdsr-fast-stage2.toml "$budget" --set "model.init_from=$shipped/vdsr.291.safetensors" \
-        --set train.seed=9 --set train.workers=6 &
+        --set train.seed=12 --set train.workers=6 &
     train cscn-continue recipes/cscn.toml "$budget" "${fast[@]}" --set "model.init_from=$shipped/cscn.291.safetensors" \
-        --set optim.lr=3e-5 --set schedule.warmup_steps=100 --set train.steps=400000 --set train.workers=2 \
-        --set train.seed=12 &
+        --set optim.lr=5e-5 --set schedule.warmup_steps=100 --set train.steps=400000 --set train.workers=2 \
+        --set train.seed=16 &
     ;;
 esac
 wait
