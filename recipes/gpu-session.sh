@@ -19,6 +19,11 @@
 #
 # Output: OUT_DIR/runs-*.tar.gz (run folders: weights, cards, checkpoint, log.csv, plot.png)
 # and OUT_DIR/session.log.  Unpack with `tar xzf FILE` in the repository root.
+#
+# The device tool sends the whole working tree (64 MiB at most) with the carried data
+# (.gpudata: train/T91, train/BSD200, benchmark/Set5, 27 MB); since session 10 the committed
+# run folders in checkpoints/ push that over the limit, and nothing here reads them, so move
+# checkpoints/ out of the tree for the call and back afterwards.
 set -u
 data_dir=${1:?data folder (train/ and benchmark/Set5)}
 out_dir=${2:?output folder}
