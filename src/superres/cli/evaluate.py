@@ -16,7 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Make LR images from HR with MATLAB bicubic, run the methods and print PSNR/SSIM "
         "on the Y channel with `scale` pixels shaved, per image and mean.",
     )
-    p.add_argument("--method", "-m", type=parse_list, default=["bicubic"], help="method name(s), comma-separated (default: bicubic)")
+    p.add_argument("--method", "-m", type=parse_list, default=["bicubic"],
+                   help="method name(s), comma-separated (default: bicubic); NAME=FILE.safetensors runs a learned "
+                        "method with weights of your own, e.g. vdsr,vdsr=runs/vdsr/best.safetensors")
     p.add_argument("--dataset", "-d", type=parse_list, default=["Set5"], help="set name(s) or folder(s) of HR images (default: Set5)")
     p.add_argument("--scale", "-s", type=parse_scales, default=[2.0, 3.0, 4.0], help="scale(s), comma-separated (default: 2,3,4)")
     add_data_dir(p)
@@ -44,12 +46,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from superres.errors import InvalidArgumentError
     from superres.evaluation.benchmark import evaluate, evaluation_precision
+    from superres.methods.registry import split_method_spec
 
     if args.write_card and any(evaluation_precision(m, args.precision) != "fp32" for m in args.method):
         # cards hold the fp32 scores that `superres models` and the default choice rely on
         raise InvalidArgumentError(
             "--write-card records fp32 evaluations only: name the model (not `default`) or add --precision fp32"
         )
+    if args.write_card and any(split_method_spec(m)[1] for m in args.method):
+        raise InvalidArgumentError("--write-card records the shipped weights' cards: ship a weights file first "
+                                   "(python -m superres.weights.ship), or evaluate it without --write-card")
     if args.write_card and args.self_ensemble is not None:
         # a card's scores are those of the weights run as the card says
         raise InvalidArgumentError("--write-card records the cards' own inference: drop --self-ensemble")

@@ -60,7 +60,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-s", "--scale", type=parse_scale, default=DEFAULT_SCALE,
                    help=f"scale factor, fractional allowed, e.g. 2, 3, 4, 2.5 (default: {DEFAULT_SCALE:g})")
     p.add_argument("-m", "--model", default="default",
-                   help="method name (see `superres models`); default: the best shipped one for the scale")
+                   help="method name (see `superres models`), or NAME=FILE.safetensors for a learned method with "
+                        "weights of your own; default: the best shipped one for the scale")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: skip them)")
     p.add_argument("--format", metavar="EXT", help="--out-dir: output format/extension, e.g. png (default: the input's)")
     p.add_argument("--suffix", default="", help="--out-dir: text added to each output's name, e.g. _x4")

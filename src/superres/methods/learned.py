@@ -35,7 +35,7 @@ from superres.errors import InvalidArgumentError, WeightsError
 from superres.methods.base import MethodInfo, YChannelMethod
 from superres.ops.resize import imresize_matlab
 
-__all__ = ["LearnedMethod", "weights_for_method", "learned_method_factory"]
+__all__ = ["LearnedMethod", "weights_for_method", "weights_from_file", "learned_method_factory"]
 
 
 @lru_cache(maxsize=None)
@@ -43,6 +43,19 @@ def _shipped_cards() -> tuple[tuple[str, dict], ...]:
     from superres.weights.store import SHIPPED_DIR, read_card, shipped_weight_names
 
     return tuple((name, read_card(SHIPPED_DIR / f"{name}.safetensors")) for name in shipped_weight_names())
+
+
+def weights_from_file(weights: str, method: str) -> dict[float, str]:
+    """``{scale: weights}`` for one weights file (or shipped name) given by the user: its card
+    says the scales it serves, and must name ``method`` (another's file would fail to load, or
+    run as garbage)."""
+    from superres.weights.store import read_card, weights_path
+
+    path = weights_path(weights)
+    card = read_card(path)
+    if card.get("method", method) != method:
+        raise WeightsError(f"{path.name} holds {card['method']!r} weights, not {method!r}")
+    return {float(s): weights for s in card.get("scales", [])}
 
 
 def weights_for_method(method: str) -> dict[float, str]:
@@ -184,11 +197,8 @@ def learned_method_factory(info: MethodInfo, *, any_scale: bool = False, round_y
         precision: str = "fp32",
         self_ensemble: int | None = None,
     ) -> LearnedMethod:
-        if isinstance(weights, str):  # one file given by the user: it declares its scales
-            from superres.weights.store import read_card, weights_path
-
-            card = read_card(weights_path(weights))
-            weights = {float(s): weights for s in card.get("scales", [])}
+        if isinstance(weights, str):
+            weights = weights_from_file(weights, info.name)
         table = weights if weights is not None else weights_for_method(info.name)
         return LearnedMethod(
             info, table, any_scale=any_scale, round_y_input=round_y_input, device=device, precision=precision,

@@ -8,17 +8,22 @@ an :class:`~superres.methods.base.SRMethod`.
 
 The name ``default`` is resolved per scale through
 :mod:`superres.weights.defaults` to the method ``superres upscale`` uses.
+
+A learned method also runs with a weights file of one's own, named after it as
+``NAME=FILE.safetensors`` (a `superres train` run's ``best.safetensors``, say), so a
+candidate is scored under the same protocol as the shipped weights, in the same table.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any, Callable
 
-from superres.errors import SuperresError, UnknownNameError
+from superres.errors import InvalidArgumentError, SuperresError, UnknownNameError
 from superres.methods.base import MethodInfo, SRMethod
 
-__all__ = ["METHODS", "get_method", "list_methods", "method_info", "resolve_method_name"]
+__all__ = ["METHODS", "get_method", "list_methods", "method_info", "resolve_method_name", "split_method_spec"]
 
 METHODS: dict[str, str] = {
     # interpolation baselines
@@ -68,9 +73,27 @@ def resolve_method_name(name: str, scale: float | None = None) -> str:
     return default_method_for_scale(scale)
 
 
+def split_method_spec(spec: str) -> tuple[str, str | None]:
+    """``"vdsr=runs/a/best.safetensors"`` -> ``("vdsr", "runs/a/best.safetensors")``;
+    a plain name -> ``(name, None)``."""
+    name, sep, weights = spec.partition("=")
+    if sep and not weights:
+        raise InvalidArgumentError(f"{spec!r}: name a weights file after '=' (e.g. vdsr=runs/vdsr/best.safetensors)")
+    return name, weights or None
+
+
 def get_method(name: str, *, scale: float | None = None, **options: Any) -> SRMethod:
-    """Build the method registered as ``name`` (``default`` needs ``scale``)."""
-    return _factory(resolve_method_name(name, scale))(**options)
+    """Build the method registered as ``name`` (``default`` needs ``scale``); ``NAME=FILE``
+    runs the learned method ``NAME`` with the weights file ``FILE``."""
+    name, weights = split_method_spec(name)
+    if weights is None:
+        return _factory(resolve_method_name(name, scale))(**options)
+    if name == "default":
+        raise InvalidArgumentError(f"'default' is a choice of shipped weights: name the method {weights!r} belongs to")
+    factory = _factory(name)
+    if "weights" not in inspect.signature(factory).parameters:
+        raise InvalidArgumentError(f"method {name!r} has no trained weights to replace (it takes no weights file)")
+    return factory(**options, weights=weights)
 
 
 def method_info(name: str) -> MethodInfo:

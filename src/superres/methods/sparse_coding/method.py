@@ -155,13 +155,10 @@ class SparseCodingSR(YChannelMethod):
         polish: bool = False,
         cascade: bool = True,
     ) -> None:
-        from superres.methods.learned import weights_for_method
+        from superres.methods.learned import weights_for_method, weights_from_file
 
         if isinstance(weights, str):
-            from superres.weights.store import read_card, weights_path
-
-            card = read_card(weights_path(weights))
-            weights = {float(s): weights for s in card.get("scales", [])}
+            weights = weights_from_file(weights, "scsr")
         self.weights = dict(weights) if weights is not None else weights_for_method("scsr")
         if not 0 <= overlap < 5:
             raise InvalidArgumentError(f"overlap must be in 0..4 for 5x5 patches, got {overlap}")
@@ -230,6 +227,6 @@ class SparseCodingSR(YChannelMethod):
         return torch.cat(out).to(y.dtype)
 
 
-def scsr(**options) -> SparseCodingSR:
-    """Registry factory for ``scsr``."""
-    return SparseCodingSR(**options)
+def scsr(*, weights: dict[float, str] | str | None = None, **options) -> SparseCodingSR:
+    """Registry factory for ``scsr`` (``weights``: a dictionary file or ``{scale: file}``)."""
+    return SparseCodingSR(weights=weights, **options)

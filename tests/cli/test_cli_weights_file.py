@@ -1,0 +1,74 @@
+"""A learned method run with weights of one's own: ``-m NAME=FILE.safetensors``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from superres.cli.main import main
+from superres.weights.store import load_weights, save_weights
+
+
+@pytest.fixture()
+def images(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(2):
+        smooth = rng.integers(0, 256, (9, 11, 3)).astype(np.uint8)
+        Image.fromarray(smooth).resize((44, 36), Image.BICUBIC).save(folder / f"im{i}.png")
+    return folder
+
+
+def _copy_of_shipped(tmp_path, name: str, *, perturb: bool = False):
+    entry = load_weights(name)
+    tensors = {k: v.clone() for k, v in entry.tensors.items()}
+    if perturb:  # another network of the same shape: must score differently
+        generator = torch.Generator().manual_seed(0)
+        tensors = {k: v + 0.05 * torch.randn(v.shape, generator=generator) if v.is_floating_point() else v
+                   for k, v in tensors.items()}
+    return save_weights(tmp_path / f"{name}-{'other' if perturb else 'copy'}.safetensors", tensors, dict(entry.card))
+
+
+def test_evaluate_scores_a_weights_file_beside_the_shipped_one(tmp_path, images, capsys):
+    copy = _copy_of_shipped(tmp_path, "scn.291-x2")
+    other = _copy_of_shipped(tmp_path, "scn.291-x2", perturb=True)
+    methods = f"scn,scn={copy},scn={other}"
+    assert main(["evaluate", "-m", methods, "-d", str(images), "-s", "2", "-f", "json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert [r["method"] for r in results] == ["scn", f"scn={copy}", f"scn={other}"]
+    shipped, same, changed = (r["mean"]["psnr"] for r in results)
+    assert same == shipped  # the same weights through the file: the same numbers, exactly
+    assert abs(changed - shipped) > 1e-3
+
+
+def test_upscale_with_a_weights_file_matches_the_shipped_model(tmp_path, images):
+    copy = _copy_of_shipped(tmp_path, "scn.291-x2")
+    source = images / "im0.png"
+    assert main(["upscale", str(source), "-s", "2", "-m", "scn", "-o", str(tmp_path / "a.png"), "-q"]) == 0
+    assert main(["upscale", str(source), "-s", "2", "-m", f"scn={copy}", "-o", str(tmp_path / "b.png"), "-q"]) == 0
+    a, b = (np.asarray(Image.open(tmp_path / f)) for f in ("a.png", "b.png"))
+    assert a.shape == (72, 88, 3) and np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "spec,extra,needle",
+    [
+        ("bicubic={scn}", [], "takes no weights file"),
+        ("vdsr={scn}", [], "holds 'scn' weights, not 'vdsr'"),
+        ("default={scn}", [], "name the method"),
+        ("scn=", [], "name a weights file"),
+        ("scn={missing}", [], "does not exist"),
+        ("scn={scn}", ["--write-card"], "--write-card records the shipped"),
+    ],
+)
+def test_weights_file_errors_are_one_line(tmp_path, images, capsys, spec, extra, needle):
+    scn = _copy_of_shipped(tmp_path, "scn.291-x2")
+    method = spec.format(scn=scn, missing=tmp_path / "nope.safetensors")
+    assert main(["evaluate", "-m", method, "-d", str(images), "-s", "2", *extra]) == 1
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "\n" not in err and err.startswith("superres: error:")
