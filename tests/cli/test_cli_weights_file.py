@@ -72,3 +72,13 @@ def test_weights_file_errors_are_one_line(tmp_path, images, capsys, spec, extra,
     assert main(["evaluate", "-m", method, "-d", str(images), "-s", "2", *extra]) == 1
     err = capsys.readouterr().err.strip()
     assert needle in err and "\n" not in err and err.startswith("superres: error:")
+
+
+def test_get_method_takes_the_file_in_the_name_or_the_option_not_both(tmp_path):
+    from superres.errors import InvalidArgumentError
+    from superres.methods.registry import get_method
+
+    copy = _copy_of_shipped(tmp_path, "scn.291-x2")
+    assert get_method(f"scn={copy}").weights == get_method("scn", weights=str(copy)).weights == {2.0: str(copy)}
+    with pytest.raises(InvalidArgumentError, match="names its weights file already"):
+        get_method(f"scn={copy}", weights=str(copy))

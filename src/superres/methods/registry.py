@@ -85,11 +85,14 @@ def split_method_spec(spec: str) -> tuple[str, str | None]:
 def get_method(name: str, *, scale: float | None = None, **options: Any) -> SRMethod:
     """Build the method registered as ``name`` (``default`` needs ``scale``); ``NAME=FILE``
     runs the learned method ``NAME`` with the weights file ``FILE``."""
-    name, weights = split_method_spec(name)
+    spec = name
+    name, weights = split_method_spec(spec)
     if weights is None:
         return _factory(resolve_method_name(name, scale))(**options)
     if name == "default":
         raise InvalidArgumentError(f"'default' is a choice of shipped weights: name the method {weights!r} belongs to")
+    if "weights" in options:
+        raise InvalidArgumentError(f"{spec!r} names its weights file already: drop the weights option")
     factory = _factory(name)
     if "weights" not in inspect.signature(factory).parameters:
         raise InvalidArgumentError(f"method {name!r} has no trained weights to replace (it takes no weights file)")
