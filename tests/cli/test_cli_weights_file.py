@@ -82,3 +82,15 @@ def test_get_method_takes_the_file_in_the_name_or_the_option_not_both(tmp_path):
     assert get_method(f"scn={copy}").weights == get_method("scn", weights=str(copy)).weights == {2.0: str(copy)}
     with pytest.raises(InvalidArgumentError, match="names its weights file already"):
         get_method(f"scn={copy}", weights=str(copy))
+
+
+def test_compare_labels_a_weights_file_by_its_run_folder(tmp_path, images, capsys):
+    run = tmp_path / "my-run"
+    run.mkdir()
+    copy = _copy_of_shipped(run, "scn.291-x2")
+    out = tmp_path / "grid.png"
+    assert main(["compare", str(images / "im0.png"), "-m", f"scn,scn={copy}", "-s", "2", "-o", str(out)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:3]]
+    assert rows[0][0] == "scn" and rows[1][:2] == ["scn", "(my-run)"]
+    assert rows[0][1:] == rows[1][2:]  # the same weights: the same PSNR and SSIM
+    assert out.is_file()

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from superres.degradation.pipelines import bicubic_downscale, modcrop_to_scale
     from superres.evaluation.metrics import protocol_metrics
     from superres.inference import prepare_method, upscale_tensor
+    from superres.methods.registry import method_label, split_method_spec
     from superres.io import read_image, write_image
 
     target = Path(args.output)
@@ -89,15 +90,19 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidArgumentError(f"crop {x},{y},{cw},{ch} does not fit in the {w}x{h} image (after cropping to a multiple of the scale)")
 
     panels: list[tuple[str, str, np.ndarray]] = [("original", f"{w}x{h}, x{scale:g}", hr[0, :, y:y + ch, x:x + cw])]
-    print(f"{'method':<12} {'PSNR':>7} {'SSIM':>7}   (Y, shave {math.ceil(scale)}, whole image)")
-    for name, method in zip(args.methods, methods):
+    # `default` shows the method it resolved to; NAME=FILE the run its weights come from
+    labels = [method_label(name) if split_method_spec(name)[1] else method.info.name
+              for name, method in zip(args.methods, methods)]
+    width = max(12, *(len(label) for label in labels))
+    print(f"{'method':<{width}} {'PSNR':>7} {'SSIM':>7}   (Y, shave {math.ceil(scale)}, whole image)")
+    for label, method in zip(labels, methods):
         if sys.stderr.isatty():
-            print(f"{method.info.name:<12} ...", end="\r", file=sys.stderr, flush=True)
+            print(f"{label:<{width}} ...", end="\r", file=sys.stderr, flush=True)
         sr = upscale_tensor(lr.float() / 255, method, scale)
         sr8 = torch.clamp(torch.floor(sr.to(torch.float64) * 255 + 0.5), 0, 255).to(torch.uint8)
         p, s = protocol_metrics(sr8, hr, shave=math.ceil(scale))
-        print(f"{method.info.name:<12} {p.item():7.2f} {s.item():7.4f}")
-        panels.append((method.info.name, f"{p.item():.2f} dB / {s.item():.4f}", sr8[0, :, y:y + ch, x:x + cw]))
+        print(f"{label:<{width}} {p.item():7.2f} {s.item():7.4f}")
+        panels.append((label, f"{p.item():.2f} dB / {s.item():.4f}", sr8[0, :, y:y + ch, x:x + cw]))
 
     grid = _render(panels, zoom=args.zoom, columns=args.columns)
     write_image(target, grid, icc_profile=loaded.icc_profile, overwrite=args.overwrite)

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from pathlib import Path
 from typing import Any, Callable
 
 from superres.errors import InvalidArgumentError, SuperresError, UnknownNameError
 from superres.methods.base import MethodInfo, SRMethod
 
-__all__ = ["METHODS", "get_method", "list_methods", "method_info", "resolve_method_name", "split_method_spec"]
+__all__ = ["METHODS", "get_method", "list_methods", "method_info", "method_label", "resolve_method_name", "split_method_spec"]
 
 METHODS: dict[str, str] = {
     # interpolation baselines
@@ -80,6 +81,16 @@ def split_method_spec(spec: str) -> tuple[str, str | None]:
     if sep and not weights:
         raise InvalidArgumentError(f"{spec!r}: name a weights file after '=' (e.g. vdsr=runs/vdsr/best.safetensors)")
     return name, weights or None
+
+
+def method_label(spec: str) -> str:
+    """A short label for a method spec: the name, and for ``NAME=FILE`` the run folder
+    holding the file (``vdsr (vdsr-gpu-s10)``), or the file's own name where it has none."""
+    name, weights = split_method_spec(spec)
+    if weights is None:
+        return name
+    path = Path(weights)
+    return f"{name} ({path.parent.name or path.name.removesuffix('.safetensors')})"
 
 
 def get_method(name: str, *, scale: float | None = None, **options: Any) -> SRMethod:
