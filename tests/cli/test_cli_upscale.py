@@ -175,6 +175,32 @@ def test_one_bad_file_in_a_batch_fails_alone(tmp_path, capsys):
     assert "upscaled 2 files" in captured.out and "2 failed" in captured.out
 
 
+def test_without_an_output_option_each_output_goes_beside_its_input(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    write_image(photos / "a.png", _rng_pixels(12, 10, 3))
+    write_image(photos / "b.jpg", _rng_pixels(12, 10, 3, seed=1))
+    assert main(["upscale", str(photos / "a.png"), "-s", "3", "-q"]) == 0
+    with Image.open(photos / "a_x3.png") as im:
+        assert im.size == (30, 36)
+    reference = _digest(photos / "a_x3.png")
+
+    # The folder again: a_x3.png is this command's own output, not a new input (no
+    # a_x3_x3.png), a is done already, only b is new and keeps its format.
+    assert main(["upscale", str(photos), "-s", "3", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "upscaled 1 file x3" in out and "1 skipped (output exists" in out and "1 skipped (outputs of this" in out
+    assert _files(photos) == {"a.png", "b.jpg", "a_x3.png", "b_x3.jpg"}
+    assert _digest(photos / "a_x3.png") == reference
+
+    assert main(["upscale", str(photos / "a.png"), "-s", "2.5", "--suffix", "_big", "--format", "webp", "-q"]) == 0
+    assert "a_big.webp" in _files(photos)
+    # An empty suffix would name the input itself: refused, the input kept.
+    before = _digest(photos / "a.png")
+    assert main(["upscale", str(photos / "a.png"), "--suffix", "", "--overwrite", "-q"]) == 1
+    assert "replace the input" in capsys.readouterr().err and _digest(photos / "a.png") == before
+
+
 def test_output_never_replaces_the_input(tmp_path, capsys):
     src = tmp_path / "a.png"
     write_image(src, _rng_pixels(8, 8, 3))

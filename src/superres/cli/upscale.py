@@ -1,7 +1,8 @@
 """``superres upscale``: make images bigger with the best shipped model.
 
-Files, folders and glob patterns in; one output file (``-o``) or a folder
-(``--out-dir``) out.  Existing outputs are never overwritten without
+Files, folders and glob patterns in; one output file (``-o``), a folder
+(``--out-dir``), or by default each output beside its input, named by the scale
+(``photo.jpg`` -> ``photo_x3.jpg``).  Existing outputs are never overwritten without
 ``--overwrite``: they are skipped, so a batch that was interrupted, started
 again, carries on where it stopped (outputs are written atomically, so an
 output that exists is complete).  Each failure is named with its reason on
@@ -54,17 +55,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "in tiles within --max-memory; the result equals the untiled one.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
-    out = p.add_mutually_exclusive_group(required=True)
+    out = p.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", metavar="OUT", help="output file (one input only); its extension sets the format")
     out.add_argument("--out-dir", metavar="DIR", help="output folder (created if missing); files keep their names")
+    # Neither: beside each input, e.g. photo.jpg -> photo_x3.jpg, so that the plain
+    # `superres upscale photo.jpg -s 3` works and can never replace the input.
     p.add_argument("-s", "--scale", type=parse_scale, default=DEFAULT_SCALE,
                    help=f"scale factor, fractional allowed, e.g. 2, 3, 4, 2.5 (default: {DEFAULT_SCALE:g})")
     p.add_argument("-m", "--model", default="default",
                    help="method name (see `superres models`), or NAME=FILE.safetensors for a learned method with "
                         "weights of your own; default: the best shipped one for the scale")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: skip them)")
-    p.add_argument("--format", metavar="EXT", help="--out-dir: output format/extension, e.g. png (default: the input's)")
-    p.add_argument("--suffix", default="", help="--out-dir: text added to each output's name, e.g. _x4")
+    p.add_argument("--format", metavar="EXT", help="output format/extension, e.g. png (default: the input's; not with -o)")
+    p.add_argument("--suffix", help="text added to each output's name (default: none with --out-dir, "
+                                    "else _xSCALE, e.g. _x3); not with -o")
     p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders (kept in --out-dir)")
     p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
@@ -93,6 +97,7 @@ class _Job:
 class _Batch:
     jobs: list[_Job] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    own_outputs: list[Path] = field(default_factory=list)
 
 
 def _images_in(folder: Path, recursive: bool) -> list[Path]:
@@ -133,7 +138,15 @@ def _out_name(source: Path, base: Path, args: argparse.Namespace) -> Path:
         rel_parent = source.parent.relative_to(base) if args.recursive else Path()
     except ValueError:
         rel_parent = Path()
-    return Path(args.out_dir) / rel_parent / f"{source.stem}{args.suffix}{suffix}"
+    if args.out_dir is None:  # beside the input
+        return source.parent / f"{source.stem}{_name_suffix(args)}{suffix}"
+    return Path(args.out_dir) / rel_parent / f"{source.stem}{_name_suffix(args)}{suffix}"
+
+
+def _name_suffix(args: argparse.Namespace) -> str:
+    if args.suffix is not None:
+        return args.suffix
+    return "" if args.out_dir is not None else f"_x{args.scale:g}"
 
 
 def _check_extension(target: Path) -> str | None:
@@ -169,6 +182,12 @@ def _collect(args: argparse.Namespace) -> _Batch:
         pairs = [(src, Path(args.output)) for src, _ in pairs]
     else:
         pairs = [(src, _out_name(src, base, args)) for src, base in pairs]
+        # An input that is another input's output (a folder or `*.png` upscaled a second
+        # time, outputs beside the inputs) is what this command writes, not a new image.
+        # (An output named as its own input is refused below, not skipped here.)
+        targets = {target.absolute() for src, target in pairs if target.absolute() != src.absolute()}
+        batch.own_outputs = [src for src, _ in pairs if src.absolute() in targets]
+        pairs = [(src, target) for src, target in pairs if src.absolute() not in targets]
     seen: dict[Path, Path] = {}
     for source, target in pairs:
         reason = _check_extension(target)
@@ -263,8 +282,8 @@ def run(args: argparse.Namespace) -> int:
     from superres.inference import configure_threads, prepare_method, resolve_device
     from superres.io import read_image, write_image
 
-    if args.output is not None and (args.format or args.suffix or args.recursive):
-        raise InvalidArgumentError("--format, --suffix and --recursive go with --out-dir, not -o")
+    if args.output is not None and (args.format or args.suffix is not None or args.recursive):
+        raise InvalidArgumentError("--format, --suffix and --recursive do not go with -o: the name given to -o is the output")
     if not 1 <= args.quality <= 100:
         raise InvalidArgumentError(f"--quality must be in 1..100, not {args.quality}")
     started = time.perf_counter()
@@ -288,6 +307,8 @@ def run(args: argparse.Namespace) -> int:
     for reason in batch.failures:
         progress.message(f"superres: error: {reason}", always=True)
     done = skipped = 0
+    for source in batch.own_outputs:
+        progress.message(f"{source}: an output of this command, skipped")
     for job in batch.jobs:
         progress.start(job.source.name)
         if not args.overwrite and (job.target.exists() or job.target.is_symlink()):
@@ -318,6 +339,8 @@ def run(args: argparse.Namespace) -> int:
     parts = [f"upscaled {done} file{'s' if done != 1 else ''} x{args.scale:g} with {name}"]
     if skipped:
         parts.append(f"{skipped} skipped (output exists; --overwrite redoes it)")
+    if batch.own_outputs:
+        parts.append(f"{len(batch.own_outputs)} skipped (outputs of this command)")
     if failed:
         parts.append(f"{len(failed)} failed")
     print(f"{', '.join(parts)} in {time.perf_counter() - started:.1f} s")
