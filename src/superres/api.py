@@ -94,7 +94,8 @@ def upscale(
 
             * a path (``str`` or ``os.PathLike``) to a PNG/JPEG/BMP/TIFF/WebP
               file: read (EXIF orientation applied), upscaled and written to
-              ``output`` (required) with its ICC profile and EXIF; returns the
+              ``output`` (default: beside the input, ``photo_x3.jpg`` for
+              ``photo.jpg`` at x3) with its ICC profile and EXIF; returns the
               output :class:`~pathlib.Path`;
             * a :class:`PIL.Image.Image` in mode L, LA, RGB, RGBA, I;16 (16-bit
               gray), P/PA (become RGB/RGBA), 1 (becomes L), CMYK or YCbCr
@@ -113,7 +114,7 @@ def upscale(
         model: a method name (see :func:`list_models`), ``"default"`` (the
             model ``superres upscale`` uses at ``scale``), or an ``SRMethod``
             from :func:`load_model`.
-        output: where to write, for a path ``image`` only.
+        output: where to write, for a path ``image`` only (default: beside it).
         overwrite: replace an existing ``output``.
         device, precision: as in :func:`load_model`.
         max_memory: bytes (or ``"4G"``) for input, output and tiles (default:
@@ -166,11 +167,10 @@ def _scale(scale: Any) -> float:
 
 def _upscale_path(path: Path, output, overwrite: bool, method, scale: float, options: dict) -> Path:
     from superres.inference import upscale_array
-    from superres.io import read_image, write_image
+    from superres.io import read_image, scale_suffix, write_image
 
-    if output is None:
-        raise InvalidArgumentError("a path input needs output= (the file to write)")
-    target = Path(output)
+    # By default beside the input, as `superres upscale` does: photo.jpg -> photo_x3.jpg.
+    target = path.with_name(path.stem + scale_suffix(scale) + path.suffix) if output is None else Path(output)
     if target.exists() and not overwrite:
         raise InvalidArgumentError(f"{str(target)!r} exists (pass overwrite=True)")
     loaded = read_image(path)

@@ -81,8 +81,12 @@ def test_path_in_path_out_equals_the_array_result(tmp_path):
     assert np.array_equal(read_image(out).pixels, superres.upscale(_pixels(), 2))
     with pytest.raises(InvalidArgumentError, match="exists"):
         superres.upscale(src, 2, output=out)
-    with pytest.raises(InvalidArgumentError, match="output="):
-        superres.upscale(str(src), 2)
+    # Without output=, beside the input and named by the scale, as `superres upscale` does.
+    beside = superres.upscale(str(src), 2.5)
+    assert beside == tmp_path / "a_x2.5.png"
+    assert np.array_equal(read_image(beside).pixels, superres.upscale(_pixels(), 2.5))
+    with pytest.raises(InvalidArgumentError, match="exists"):
+        superres.upscale(str(src), 2.5)
 
 
 def test_errors_are_superres_errors():

@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mean-only", action="store_true", help="table format: only the mean rows")
     p.add_argument("--save-dir", type=Path, help="write the SR images under DIR/method/dataset/xS/")
     p.add_argument("--output", "-o", type=Path, help="also write the report to this file")
+    p.add_argument("--html", type=Path, metavar="DIR",
+                   help="also write a web page comparing the methods to DIR/index.html: mean and per-image "
+                        "scores, and a side-by-side viewer with a split slider and zoom (opens from disk)")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="arithmetic of the learned networks (bf16: autocast, as `superres upscale --precision bf16`; "
                         "default auto: `default` as `superres upscale` runs it here, named methods in fp32)")
@@ -66,26 +69,37 @@ def run(args: argparse.Namespace) -> int:
             print(f"\r{run_result.method} {run_result.dataset} x{run_result.scale:g}: {image.name}   ",
                   end="", file=sys.stderr, flush=True)
 
-    results = evaluate(
-        args.method,
-        args.dataset,
-        args.scale,
-        data_dir=args.data_dir,
-        lr_mode=args.lr_mode,
-        lr_from_files=args.lr_from_files,
-        metric_channel=args.metric_channel,
-        save_dir=args.save_dir,
-        on_image=progress,
-        precision=args.precision,
-        self_ensemble=args.self_ensemble,
-    )
+    import contextlib
+    import shlex
+
+    command = "superres " + " ".join(shlex.quote(a) for a in args.argv)
+    page = None
+    if args.html is not None:
+        from superres.evaluation.webpage import ComparisonPage
+
+        page = ComparisonPage(args.html)  # refuses a folder it may not replace before any work
+    with page if page is not None else contextlib.nullcontext():
+        results = evaluate(
+            args.method,
+            args.dataset,
+            args.scale,
+            data_dir=args.data_dir,
+            lr_mode=args.lr_mode,
+            lr_from_files=args.lr_from_files,
+            metric_channel=args.metric_channel,
+            save_dir=args.save_dir,
+            on_image=progress,
+            precision=args.precision,
+            self_ensemble=args.self_ensemble,
+            on_output=page.add if page is not None else None,
+        )
+        if page is not None:
+            print(f"wrote the comparison page {str(page.finish(results, command=command))!r}", file=sys.stderr)
     if sys.stderr.isatty():
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
     text = format_results(results, args.format, per_image=not args.mean_only)
     sys.stdout.write(text)
     if args.write_card:
-        import shlex
-
         from superres.weights.cards import record_evaluation
 
         command = "superres " + " ".join(shlex.quote(a) for a in args.argv if a != "--write-card")

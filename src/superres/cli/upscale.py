@@ -146,7 +146,9 @@ def _out_name(source: Path, base: Path, args: argparse.Namespace) -> Path:
 def _name_suffix(args: argparse.Namespace) -> str:
     if args.suffix is not None:
         return args.suffix
-    return "" if args.out_dir is not None else f"_x{args.scale:g}"
+    from superres.io import scale_suffix
+
+    return "" if args.out_dir is not None else scale_suffix(args.scale)
 
 
 def _check_extension(target: Path) -> str | None:

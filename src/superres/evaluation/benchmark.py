@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,8 @@ from superres.methods.base import SRMethod
 from superres.methods.registry import get_method, resolve_method_name
 from superres.ops.color import rgb_to_y_bt601
 
-__all__ = ["ImageResult", "RunResult", "evaluate", "evaluate_method", "load_uint8", "LR_MODES"]
+__all__ = ["ImageOutput", "ImageResult", "RunResult", "evaluate", "evaluate_method", "folder_name", "load_uint8",
+           "save_uint8", "LR_MODES"]
 
 LR_MODES = ("rgb", "y-float")
 
@@ -48,6 +50,18 @@ class ImageResult:
     psnr: float
     ssim: float
     seconds: float
+
+
+@dataclass(frozen=True)
+class ImageOutput:
+    """One image of a run as scored: the HR (uint8, what the metrics compare with: RGB, or
+    its Y in ``"y-float"`` mode), the LR the method was given and its output (float, 0..1),
+    all ``(1, C, H, W)``."""
+
+    name: str
+    hr: torch.Tensor
+    lr: torch.Tensor
+    sr: torch.Tensor
 
 
 @dataclass
@@ -138,8 +152,13 @@ def evaluate_method(
     save_dir: Path | None = None,
     on_image: Callable[[RunResult, ImageResult], None] | None = None,
     label: str | None = None,
+    on_output: Callable[[RunResult, ImageOutput], None] | None = None,
 ) -> RunResult:
-    """Score one method on one set at one scale."""
+    """Score one method on one set at one scale.
+
+    ``on_image`` sees each image's scores, ``on_output`` its pixels (the comparison page
+    keeps them); ``save_dir`` writes each output under ``save_dir/method/dataset/xS/``.
+    """
     if lr_mode not in LR_MODES:
         raise InvalidArgumentError(f"unknown lr mode {lr_mode!r} (choose {' or '.join(LR_MODES)})")
     items = benchmark_images(dataset, scale, data_dir=data_dir)
@@ -155,19 +174,28 @@ def evaluate_method(
         image_result = ImageResult(item.name, float(p[0]), float(s[0]), seconds)
         result.images.append(image_result)
         if save_dir is not None:
-            _save(save_dir, result, item.name, sr)
+            folder = Path(save_dir) / folder_name(result.method) / folder_name(result.dataset) / f"x{scale:g}"
+            save_uint8(folder / f"{item.name}.png", sr)
+        if on_output is not None:
+            on_output(result, ImageOutput(item.name, hr, lr, sr))
         if on_image is not None:
             on_image(result, image_result)
     return result
 
 
-def _save(save_dir: Path, result: RunResult, name: str, sr: torch.Tensor) -> None:
+def folder_name(label: str) -> str:
+    """``label`` (a method spec such as ``vdsr=runs/a/best.safetensors``, a set given as a
+    folder) as one safe path component: no separators, no ``..``."""
+    return re.sub(r"(?:[^A-Za-z0-9._+-]|\.\.)+", "_", label).strip("._") or "_"
+
+
+def save_uint8(path: Path, image: torch.Tensor) -> None:
+    """Write a ``(1, C, H, W)`` image (float 0..1, or uint8) as PNG, rounded as the metrics round it."""
     from superres.io import write_image
 
-    folder = Path(save_dir) / result.method / result.dataset / f"x{result.scale:g}"
-    folder.mkdir(parents=True, exist_ok=True)
-    pixels = quantize_uint8(sr)[0].permute(1, 2, 0).numpy()
-    write_image(folder / f"{name}.png", pixels, overwrite=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = quantize_uint8(image)[0].permute(1, 2, 0).numpy()
+    write_image(path, pixels, overwrite=True)
 
 
 def evaluation_precision(method_name: str, precision: str) -> str:
@@ -193,6 +221,7 @@ def evaluate(
     on_image: Callable[[RunResult, ImageResult], None] | None = None,
     precision: Literal["auto", "fp32", "bf16"] = "auto",
     self_ensemble: int | None = None,
+    on_output: Callable[[RunResult, ImageOutput], None] | None = None,
 ) -> list[RunResult]:
     """Every method on every set at every scale (``default`` resolves per scale).
 
@@ -228,6 +257,7 @@ def evaluate(
                     save_dir=save_dir,
                     label=name if name != "default" else f"default ({method.info.name})",
                     on_image=on_image,
+                    on_output=on_output,
                 )
                 run.precision = arithmetic if learned else "fp32"
                 run.self_ensemble = method.ensemble_passes(scale) if learned else 1

@@ -5,6 +5,7 @@ from superres.io.image import (
     MAX_PIXELS_ENV,
     SUPPORTED_EXTENSIONS,
     LoadedImage,
+    scale_suffix,
     image_to_tensor,
     read_image,
     tensor_to_image,
@@ -18,6 +19,7 @@ __all__ = [
     "LoadedImage",
     "image_to_tensor",
     "read_image",
+    "scale_suffix",
     "tensor_to_image",
     "write_image",
 ]

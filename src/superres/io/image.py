@@ -57,6 +57,7 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "MAX_PIXELS_ENV",
     "SUPPORTED_EXTENSIONS",
+    "scale_suffix",
     "LoadedImage",
     "image_to_tensor",
     "read_image",
@@ -70,6 +71,14 @@ MAX_PIXELS_ENV = "SUPERRES_MAX_PIXELS"
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 )
+
+
+
+def scale_suffix(scale: float) -> str:
+    """What an upscaled file's name gets when no name is given: ``_x3``, ``_x2.5``
+    (``photo.jpg`` -> ``photo_x3.jpg``, by ``superres upscale`` and ``superres.upscale``)."""
+    return f"_x{scale:g}"
+
 
 _EXTENSION_FORMATS = {
     ".png": "PNG",

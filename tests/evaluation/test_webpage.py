@@ -1,0 +1,215 @@
+"""``superres evaluate --html DIR``: the comparison page holds exactly the scored images and
+scores, replaces only a page of its own, leaves nothing half-built, and its script runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from superres.cli.main import main
+from superres.degradation.pipelines import bicubic_downscale, modcrop_to_scale
+from superres.evaluation.benchmark import evaluate, load_uint8
+from superres.evaluation.metrics import quantize_uint8
+from superres.evaluation.webpage import GENERATOR
+from superres.io import write_image
+from superres.methods.registry import get_method
+
+
+def _photos(folder: Path) -> Path:
+    """Three small smooth HR images (bicubic beats nearest on them), sizes not multiples
+    of the scale (modcrop does something)."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    for i, (h, w) in enumerate([(25, 31), (30, 22), (19, 19)]):
+        y, x = np.mgrid[0:h, 0:w] / 6.0
+        phase = rng.random(3) * 6
+        waves = np.stack([np.sin(x + p) * np.cos(0.7 * y - p) for p in phase], axis=-1)
+        write_image(folder / f"p{i}.png", np.round(127.5 + 100 * waves).astype(np.uint8))
+    return folder
+
+
+def _page_data(page: Path) -> dict:
+    text = (page / "index.html").read_text(encoding="utf-8")
+    assert GENERATOR in text
+    payload = re.search(r'<script id="data" type="application/json">(.*?)</script>', text, re.S).group(1)
+    return json.loads(payload.replace("<\\/", "</"))
+
+
+def _pixels(path: Path) -> torch.Tensor:
+    return load_uint8(path)
+
+
+def test_page_holds_the_scored_images_and_scores(tmp_path):
+    photos = _photos(tmp_path / "my photos")
+    page = tmp_path / "page"
+    argv = ["evaluate", "-m", "bicubic,nearest", "-d", str(photos), "-s", "2,3", "--html", str(page), "-f", "json"]
+    assert main(argv) == 0
+    data = _page_data(page)
+    assert data["methods"] == ["bicubic", "nearest"]
+    assert [(g["dataset"], g["scale"]) for g in data["groups"]] == [(str(photos), 2.0), (str(photos), 3.0)]
+
+    expected = evaluate(["bicubic", "nearest"], [str(photos)], [2.0, 3.0])
+    for run in expected:
+        group = next(g for g in data["groups"] if g["scale"] == run.scale)
+        assert group["means"][run.method] == {"psnr": run.mean_psnr, "ssim": run.mean_ssim}
+        for image in run.images:
+            row = next(r for r in group["images"] if r["name"] == image.name)
+            assert row["scores"][run.method] == {"psnr": image.psnr, "ssim": image.ssim}
+
+    # The files are the images as scored: the modcropped HR, the LR given to the methods,
+    # and each output rounded as the metrics round it.
+    for group in data["groups"]:
+        scale = group["scale"]
+        for row in group["images"]:
+            hr = modcrop_to_scale(load_uint8(photos / f"{row['name']}.png"), scale)
+            lr = bicubic_downscale(hr, scale)
+            assert torch.equal(_pixels(page / row["truth"]), hr)
+            assert torch.equal(_pixels(page / row["input"]), lr)
+            for method, src in row["outputs"].items():
+                with torch.inference_mode():
+                    sr = get_method(method).upscale(lr.float() / 255, scale)
+                assert torch.equal(_pixels(page / src), quantize_uint8(sr))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_a_page_is_replaced_whole_and_other_folders_are_refused(tmp_path, capsys):
+    photos = _photos(tmp_path / "photos")
+    page = tmp_path / "page"
+    assert main(["evaluate", "-m", "bicubic,nearest", "-d", str(photos), "-s", "2", "--html", str(page)]) == 0
+    assert (page / "images" / "nearest").is_dir()
+    assert main(["evaluate", "-m", "bicubic", "-d", str(photos), "-s", "2", "--html", str(page)]) == 0
+    assert _page_data(page)["methods"] == ["bicubic"] and not (page / "images" / "nearest").exists()
+    capsys.readouterr()
+
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep me")
+    assert main(["evaluate", "-d", str(photos), "-s", "2", "--html", str(other)]) == 1
+    assert "other files" in capsys.readouterr().err
+    assert [p.name for p in other.iterdir()] == ["mine.txt"]
+
+    a_file = tmp_path / "page.html"
+    a_file.write_text("x")
+    assert main(["evaluate", "-d", str(photos), "-s", "2", "--html", str(a_file)]) == 1
+    assert "not a folder" in capsys.readouterr().err and a_file.read_text() == "x"
+
+
+def test_a_failed_run_leaves_the_old_page_and_no_staging(tmp_path, capsys):
+    photos = _photos(tmp_path / "photos")
+    page = tmp_path / "page"
+    assert main(["evaluate", "-m", "bicubic", "-d", str(photos), "-s", "2", "--html", str(page)]) == 0
+    before = (page / "index.html").read_bytes()
+    # nearest runs and writes its images, then the unknown method fails the run
+    assert main(["evaluate", "-m", "nearest,no-such-method", "-d", str(photos), "-s", "2", "--html", str(page)]) == 1
+    assert "unknown method" in capsys.readouterr().err
+    assert (page / "index.html").read_bytes() == before and not (page / "images" / "nearest").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page", "photos"]
+
+
+def test_method_labels_become_distinct_safe_folders(tmp_path):
+    from superres.evaluation.webpage import ComparisonPage
+
+    page = ComparisonPage(tmp_path / "page")
+    assert page._method_folder("vdsr=../runs/a/best.safetensors") == "vdsr_runs_a_best.safetensors"
+    assert page._method_folder("vdsr=runs_a/best.safetensors") == "vdsr_runs_a_best.safetensors-2"
+    assert page._method_folder("default (litesr-small)") == "default_litesr-small"
+    assert page._method_folder("_truth") == "truth"
+
+
+_DOM_STUB = r"""
+class El {
+  constructor(tag, id) { this.tagName = (tag || "div").toUpperCase(); this.id = id; this.children = [];
+    this.style = {}; this.listeners = {}; this.text = ""; this.value = ""; this.className = ""; this.clientWidth = 802; }
+  appendChild(c) { this.children.push(c); return c; }
+  set textContent(t) { this.text = String(t); this.children = []; }
+  get textContent() { return this.text + this.children.map((c) => c.textContent).join(""); }
+  insertRow() { return this.appendChild(new El("tr")); }
+  createTHead() { return this.appendChild(new El("thead")); }
+  createTBody() { return this.appendChild(new El("tbody")); }
+  addEventListener(type, f) { (this.listeners[type] = this.listeners[type] || []).push(f); }
+  fire(type, extra) { (this.listeners[type] || []).forEach((f) => f(Object.assign({ target: this }, extra || {}))); }
+  getBoundingClientRect() { return { left: 0, top: 0, width: parseFloat(this.style.width) }; }
+  setPointerCapture() {}
+}
+const fs = require("fs");
+const html = fs.readFileSync(process.argv[2], "utf8");
+const scripts = [...html.matchAll(/<script(?: [^>]*)?>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+const sizes = JSON.parse(process.argv[3]);
+const elements = {};
+global.document = {
+  getElementById: (id) => elements[id] || (elements[id] = new El("div", id)),
+  createElement: (tag) => new El(tag),
+  addEventListener: () => {},
+};
+document.getElementById("data").text = scripts[0];
+for (const id of ["group", "image", "left", "right", "zoom"]) elements[id] = new El("select", id);
+elements.zoom.value = "fit";
+global.window = { addEventListener: () => {} };
+global.Image = class { set src(s) { [this.naturalWidth, this.naturalHeight] = sizes[s]; this.onload(); } };
+new Function(scripts[1])();
+const $ = (id) => elements[id];
+const rows = (table) => table.children.filter((c) => c.tagName === "TR");
+const out = {};
+out.means = rows($("means")).map((r) => r.children.map((c) => [c.textContent, c.className]));
+const body = $("images").children.find((c) => c.tagName === "TBODY");
+out.image_rows = rows(body).length;
+rows(body)[1].fire("click");
+out.after_click = [$("left-img").src, $("right-img").src, $("image").value];
+$("right").value = "_truth"; $("right").fire("change");
+out.right_truth = $("right-img").src;
+$("zoom").value = "2"; $("zoom").fire("change");
+out.canvas_width = $("canvas").style.width;
+$("canvas").fire("pointerdown", { clientX: parseFloat($("canvas").style.width) / 4, pointerId: 1 });
+out.clip = $("right-img").style.clipPath;
+$("group").value = "1"; $("group").fire("change");
+out.group1 = [$("left-img").src, $("right-img").src];
+console.log(JSON.stringify(out));
+"""
+
+
+def test_the_page_script_runs(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    photos = _photos(tmp_path / "photos")
+    page = tmp_path / "page"
+    assert main(["evaluate", "-m", "nearest,bicubic", "-d", str(photos), "-s", "2,3", "--html", str(page)]) == 0
+    data = _page_data(page)
+    sizes = {}
+    for group in data["groups"]:
+        for row in group["images"]:
+            for src in [row["truth"], row["input"], *row["outputs"].values()]:
+                h, w = load_uint8(page / src).shape[-2:]
+                sizes[src] = [w, h]
+    stub = tmp_path / "stub.js"
+    stub.write_text(_DOM_STUB)
+    done = subprocess.run([node, str(stub), str(page / "index.html"), json.dumps(sizes)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+
+    # Means: a header and one row per method; bicubic beats nearest in both columns.
+    assert [row[0][0] for row in out["means"]] == ["method", "nearest", "bicubic"]
+    assert [cls for _, cls in out["means"][2][1:]] == ["best", "best"]
+    assert [cls for _, cls in out["means"][1][1:]] == ["", ""]
+    first = data["groups"][0]
+    mean = first["means"]["bicubic"]
+    assert out["means"][2][1][0] == f"{mean['psnr']:.2f} / {mean['ssim']:.4f}"
+
+    # Clicking the second image row shows it: input on the left, the last method on the right.
+    second = first["images"][1]
+    assert out["image_rows"] == len(first["images"])
+    assert out["after_click"] == [second["input"], second["outputs"]["bicubic"], 1]
+    assert out["right_truth"] == second["truth"]
+    w = sizes[second["truth"]][0]
+    assert out["canvas_width"] == f"{2 * w}px"  # zoom 2 of the truth's width
+    assert out["clip"] == f"inset(0 0 0 {round(0.25 * 2 * w)}px)"  # dragged to a quarter
+    other = data["groups"][1]["images"][0]
+    assert out["group1"] == [other["input"], other["truth"]]  # the sides stay as chosen
