@@ -138,9 +138,8 @@ def _out_name(source: Path, base: Path, args: argparse.Namespace) -> Path:
         rel_parent = source.parent.relative_to(base) if args.recursive else Path()
     except ValueError:
         rel_parent = Path()
-    if args.out_dir is None:  # beside the input
-        return source.parent / f"{source.stem}{_name_suffix(args)}{suffix}"
-    return Path(args.out_dir) / rel_parent / f"{source.stem}{_name_suffix(args)}{suffix}"
+    folder = source.parent if args.out_dir is None else Path(args.out_dir) / rel_parent
+    return folder / f"{source.stem}{_name_suffix(args)}{suffix}"
 
 
 def _name_suffix(args: argparse.Namespace) -> str:
