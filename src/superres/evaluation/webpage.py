@@ -15,7 +15,6 @@ one; an existing ``DIR`` is replaced only if it holds a page made here.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import os

@@ -5,9 +5,9 @@ from superres.io.image import (
     MAX_PIXELS_ENV,
     SUPPORTED_EXTENSIONS,
     LoadedImage,
-    scale_suffix,
     image_to_tensor,
     read_image,
+    scale_suffix,
     tensor_to_image,
     write_image,
 )

@@ -57,10 +57,10 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "MAX_PIXELS_ENV",
     "SUPPORTED_EXTENSIONS",
-    "scale_suffix",
     "LoadedImage",
     "image_to_tensor",
     "read_image",
+    "scale_suffix",
     "tensor_to_image",
     "write_image",
 ]
@@ -71,7 +71,6 @@ MAX_PIXELS_ENV = "SUPERRES_MAX_PIXELS"
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 )
-
 
 
 def scale_suffix(scale: float) -> str:
