@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -159,13 +160,16 @@ def _page_data(results: list[RunResult], images: dict, command: str) -> dict:
 
 
 def _render(data: dict) -> str:
-    # "</" cannot end the script early once escaped; the JSON is otherwise verbatim.
-    payload = json.dumps(data).replace("</", "<\\/")
-    title = "superres: " + ", ".join(data["methods"])
-    return (_TEMPLATE.replace("@GENERATOR@", GENERATOR)
-            .replace("@TITLE@", html.escape(title))
-            .replace("@COMMAND@", html.escape(data["command"]))
-            .replace("@DATA@", payload))
+    # Every "<" as \u003c: still the same JSON, and no "</script>" or "<!--" in a label or
+    # path can end or confuse the script element that holds it.
+    values = {
+        "GENERATOR": GENERATOR,
+        "TITLE": html.escape("superres: " + ", ".join(data["methods"])),
+        "COMMAND": html.escape(data["command"]),
+        "DATA": json.dumps(data).replace("<", "\\u003c"),
+    }
+    # one pass, so text inserted for one placeholder is never read as another
+    return re.sub(r"@(GENERATOR|TITLE|COMMAND|DATA)@", lambda m: values[m.group(1)], _TEMPLATE)
 
 
 _TEMPLATE = """<!DOCTYPE html>
