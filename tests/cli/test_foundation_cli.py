@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from superres.cli.main import main
@@ -32,6 +31,36 @@ def test_evaluate_csv_markdown_and_save_dir(data_dir, capsys, tmp_path):
     assert len(saved) == 5
     assert main(["evaluate", "-d", "Set5", "-s", "2", "-f", "markdown", "--data-dir", str(data_dir)]) == 0
     assert "| bicubic | 33.64 / 0.9292 |" in capsys.readouterr().out
+
+
+def test_save_dir_keeps_labels_that_sanitise_alike_apart(tmp_path, capsys):
+    """``a/b`` and ``a_b`` (weights files, data folders) make the same folder name; each
+    run's outputs still land in a folder of their own instead of overwriting the other's."""
+    import shutil
+
+    from superres.weights.store import SHIPPED_DIR
+
+    for folder, seed in ((tmp_path / "sets" / "a" / "b", 0), (tmp_path / "sets" / "a_b", 1)):
+        folder.mkdir(parents=True)
+        pixels = np.random.default_rng(seed).integers(0, 256, (24, 30, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / "im.png")
+    weights = SHIPPED_DIR / "srcnn-915.291-x2.safetensors"
+    for target in (tmp_path / "w" / "a" / "b.safetensors", tmp_path / "w" / "a_b.safetensors"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(weights, target)
+        shutil.copy(weights.with_suffix(".json"), target.with_suffix(".json"))
+    specs = [f"srcnn-915={tmp_path / 'w' / 'a' / 'b.safetensors'}", f"srcnn-915={tmp_path / 'w' / 'a_b.safetensors'}"]
+    sets = [str(tmp_path / "sets" / "a" / "b"), str(tmp_path / "sets" / "a_b")]
+    out = tmp_path / "out"
+    argv = ["evaluate", "-m", ",".join(specs), "-d", ",".join(sets), "-s", "2", "-f", "json", "--save-dir", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    saved = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
+    assert len(saved) == 4, saved
+    method_folders = sorted({p.split("/")[0] for p in saved})
+    dataset_folders = sorted({p.split("/")[1] for p in saved})
+    assert len(method_folders) == 2 and method_folders[1] == method_folders[0] + "-2"
+    assert len(dataset_folders) == 2 and dataset_folders[1] == dataset_folders[0] + "-2"
 
 
 def test_evaluate_folder_dataset(tmp_path, capsys):

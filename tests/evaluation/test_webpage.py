@@ -133,6 +133,19 @@ def test_method_labels_become_distinct_safe_folders(tmp_path):
     assert page._method_folder("_truth") == "truth"
 
 
+def test_sets_whose_folder_names_sanitise_alike_keep_their_own_images(tmp_path):
+    photos = _photos(tmp_path / "sets" / "a" / "b")
+    shutil.copytree(photos, tmp_path / "sets" / "a_b")
+    (tmp_path / "sets" / "a_b" / "p0.png").unlink()  # the second set is smaller
+    page = tmp_path / "page"
+    sets = f"{tmp_path / 'sets' / 'a' / 'b'},{tmp_path / 'sets' / 'a_b'}"
+    assert main(["evaluate", "-m", "bicubic", "-d", sets, "-s", "2", "--html", str(page), "-f", "json"]) == 0
+    folders = sorted(p.name for p in (page / "images" / "bicubic").iterdir())
+    assert len(folders) == 2 and folders[1] == folders[0] + "-2"
+    counts = [len(list((page / "images" / "bicubic" / f).rglob("*.png"))) for f in folders]
+    assert counts == [3, 2]
+
+
 _DOM_STUB = r"""
 class El {
   constructor(tag, id) { this.tagName = (tag || "div").toUpperCase(); this.id = id; this.children = [];

@@ -38,7 +38,7 @@ from superres.methods.base import SRMethod
 from superres.methods.registry import get_method, resolve_method_name
 from superres.ops.color import rgb_to_y_bt601
 
-__all__ = ["ImageOutput", "ImageResult", "RunResult", "evaluate", "evaluate_method", "folder_name", "load_uint8",
+__all__ = ["ImageOutput", "ImageResult", "RunResult", "distinct_folder", "evaluate", "evaluate_method", "folder_name", "load_uint8",
            "save_uint8", "LR_MODES"]
 
 LR_MODES = ("rgb", "y-float")
@@ -153,11 +153,14 @@ def evaluate_method(
     on_image: Callable[[RunResult, ImageResult], None] | None = None,
     label: str | None = None,
     on_output: Callable[[RunResult, ImageOutput], None] | None = None,
+    save_folders: tuple[str, str] | None = None,
 ) -> RunResult:
     """Score one method on one set at one scale.
 
     ``on_image`` sees each image's scores, ``on_output`` its pixels (the comparison page
-    keeps them); ``save_dir`` writes each output under ``save_dir/method/dataset/xS/``.
+    keeps them); ``save_dir`` writes each output under ``save_dir/method/dataset/xS/``,
+    the two folder names from ``save_folders`` where given (:func:`evaluate` keeps them
+    distinct), else :func:`folder_name` of the label and the set.
     """
     if lr_mode not in LR_MODES:
         raise InvalidArgumentError(f"unknown lr mode {lr_mode!r} (choose {' or '.join(LR_MODES)})")
@@ -174,7 +177,8 @@ def evaluate_method(
         image_result = ImageResult(item.name, float(p[0]), float(s[0]), seconds)
         result.images.append(image_result)
         if save_dir is not None:
-            folder = Path(save_dir) / folder_name(result.method) / folder_name(result.dataset) / f"x{scale:g}"
+            method_folder, dataset_folder = save_folders or (folder_name(result.method), folder_name(result.dataset))
+            folder = Path(save_dir) / method_folder / dataset_folder / f"x{scale:g}"
             save_uint8(folder / f"{item.name}.png", sr)
         if on_output is not None:
             on_output(result, ImageOutput(item.name, hr, lr, sr))
@@ -187,6 +191,20 @@ def folder_name(label: str) -> str:
     """``label`` (a method spec such as ``vdsr=runs/a/best.safetensors``, a set given as a
     folder) as one safe path component: no separators, no ``..``."""
     return re.sub(r"(?:[^A-Za-z0-9._+-]|\.\.)+", "_", label).strip("._") or "_"
+
+
+def distinct_folder(label: str, taken: dict[str, str], reserved: frozenset[str] = frozenset()) -> str:
+    """:func:`folder_name` of ``label``, made distinct from the folders already in ``taken``
+    (label -> folder, updated) and ``reserved``: two labels that sanitise alike (``a/b`` and
+    ``a_b``) get ``a_b`` and ``a_b-2``, so neither overwrites the other's images."""
+    if label not in taken:
+        base = folder_name(label)
+        used = set(taken.values()) | reserved
+        name, n = base, 2
+        while name in used:
+            name, n = f"{base}-{n}", n + 1
+        taken[label] = name
+    return taken[label]
 
 
 def save_uint8(path: Path, image: torch.Tensor) -> None:
@@ -235,6 +253,8 @@ def evaluate(
     self-ensemble (default: what each weights card says).
     """
     results = []
+    method_folders: dict[str, str] = {}
+    dataset_folders: dict[str, str] = {}
     for name in methods:
         arithmetic = evaluation_precision(name, precision)  # also refuses an unknown precision
         for scale in scales:
@@ -245,6 +265,7 @@ def evaluate(
                 method.precision = arithmetic
                 if self_ensemble is not None:
                     method.self_ensemble = self_ensemble
+            label = name if name != "default" else f"default ({method.info.name})"
             for dataset in datasets:
                 run = evaluate_method(
                     method,
@@ -255,9 +276,10 @@ def evaluate(
                     lr_from_files=lr_from_files,
                     metric_channel=metric_channel,
                     save_dir=save_dir,
-                    label=name if name != "default" else f"default ({method.info.name})",
+                    label=label,
                     on_image=on_image,
                     on_output=on_output,
+                    save_folders=(distinct_folder(label, method_folders), distinct_folder(dataset, dataset_folders)),
                 )
                 run.precision = arithmetic if learned else "fp32"
                 run.self_ensemble = method.ensemble_passes(scale) if learned else 1

@@ -24,7 +24,7 @@ import shutil
 from pathlib import Path
 
 from superres.errors import InvalidArgumentError
-from superres.evaluation.benchmark import ImageOutput, RunResult, folder_name, save_uint8
+from superres.evaluation.benchmark import ImageOutput, RunResult, distinct_folder, save_uint8
 
 __all__ = ["ComparisonPage", "GENERATOR"]
 
@@ -67,6 +67,7 @@ class ComparisonPage:
         # (dataset, scale) -> image name -> {"truth", "input", method label -> src}
         self._images: dict[tuple[str, float], dict[str, dict[str, str]]] = {}
         self._method_folders: dict[str, str] = {}
+        self._dataset_folders: dict[str, str] = {}
 
     def __enter__(self) -> ComparisonPage:
         for _ in range(100):
@@ -88,20 +89,13 @@ class ComparisonPage:
 
     def _method_folder(self, label: str) -> str:
         """A folder per method label, distinct even where two labels sanitise alike."""
-        if label not in self._method_folders:
-            base = folder_name(label)
-            taken = set(self._method_folders.values()) | {"_truth", "_input"}
-            name, n = base, 2
-            while name in taken:
-                name, n = f"{base}-{n}", n + 1
-            self._method_folders[label] = name
-        return self._method_folders[label]
+        return distinct_folder(label, self._method_folders, reserved=frozenset({"_truth", "_input"}))
 
     def add(self, run: RunResult, output: ImageOutput) -> None:
         """Keep one output (the ``on_output`` hook of :func:`superres.evaluation.benchmark.evaluate`)."""
         if self.staging is None:
             raise RuntimeError("ComparisonPage.add outside its `with` block")
-        where = Path(folder_name(run.dataset)) / f"x{run.scale:g}"
+        where = Path(distinct_folder(run.dataset, self._dataset_folders)) / f"x{run.scale:g}"
         entry = self._images.setdefault((run.dataset, run.scale), {}).setdefault(output.name, {})
         for key, image in (("_truth", output.hr), ("_input", output.lr)):
             if key not in entry:  # the same for every method of the set and scale
