@@ -106,8 +106,10 @@ continue)
     # samples/s), far under what it can do with 64-channel convolutions, and a patch costs the
     # data workers 40 us, so a larger batch puts more patches through the window.  Each window
     # takes a new seed (SEED, default 14) so it does not repeat an earlier window's batches.
+    # VDSR_BATCH overrides the batch (untried above 128: alone, 128 still ran 118-130 steps/s,
+    # no slower per step than 64, so the GPU may take more).
     train vdsr-continue recipes/vdsr-fast-stage2.toml "$budget" --set "model.init_from=$shipped/vdsr.291.safetensors" \
-        --set train.seed="${SEED:-14}" --set train.workers=8 --set train.batch_size=128 &
+        --set train.seed="${SEED:-14}" --set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}" &
     # beside VDSR the cascade ran at 74% of the speed it measured over its first steps (session
     # 10: 33494 steps in 475 s against 95.6 steps/s) and the deadline cut it at 87% of its
     # cosine, so it is fitted to four fifths of the budget
@@ -118,7 +120,7 @@ continue)
 polish)
     train vdsr-polish recipes/vdsr-fast-stage2.toml "$budget" --set model.init_from=runs/vdsr-continue/best.safetensors \
         --set optim.lr=5e-5 --set schedule.warmup_steps=200 --set train.seed="$((${SEED:-14} + 1))" \
-        --set train.workers=8 --set train.batch_size=128 --set train.val_every=2000 --set train.checkpoint_every=4000
+        --set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}" --set train.val_every=2000 --set train.checkpoint_every=4000
     ;;
 esac
 wait
