@@ -32,10 +32,11 @@ data_dir=${1:?data folder (train/ and benchmark/Set5)}
 out_dir=${2:?output folder}
 budget=${3:-440}
 plan=${4:-continue}
+root=$(cd "$(dirname "$0")/.." && pwd)
 case $plan in # checked before anything starts: the device's minutes are counted
 scratch | continue) ;;
 polish)
-    if [ ! -f "$(dirname "$0")/../runs/vdsr-continue/best.safetensors" ]; then
+    if [ ! -f "$root/runs/vdsr-continue/best.safetensors" ]; then
         echo "plan 'polish' goes on from runs/vdsr-continue/best.safetensors, which only a warm machine that ran 'continue' has" >&2
         exit 2
     fi
@@ -46,7 +47,6 @@ polish)
     ;;
 esac
 mkdir -p "$out_dir"
-root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PYTHONPATH="$root/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
 export SUPERRES_CACHE=${SUPERRES_CACHE:-/tmp/superres-cache}
@@ -120,7 +120,7 @@ continue)
 polish)
     train vdsr-polish recipes/vdsr-fast-stage2.toml "$budget" --set model.init_from=runs/vdsr-continue/best.safetensors \
         --set optim.lr=5e-5 --set schedule.warmup_steps=200 --set train.seed="$((${SEED:-14} + 1))" \
-        --set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}" --set train.val_every=2000 --set train.checkpoint_every=4000
+        --set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}"
     ;;
 esac
 wait
