@@ -106,8 +106,9 @@ continue)
     # samples/s), far under what it can do with 64-channel convolutions, and a patch costs the
     # data workers 40 us, so a larger batch puts more patches through the window.  Each window
     # takes a new seed (SEED, default 14) so it does not repeat an earlier window's batches.
-    # VDSR_BATCH overrides the batch (untried above 128: alone, 128 still ran 118-130 steps/s,
-    # no slower per step than 64, so the GPU may take more).
+    # VDSR_BATCH overrides the batch.  Session 13 tried 256 beside the cascade: 48.6 steps/s,
+    # 12400 patches/s against 11600 at 128 (session 12), so 7% more patches for half the
+    # optimiser steps; the default stays 128 until a window shows 256 gaining more per window.
     train vdsr-continue recipes/vdsr-fast-stage2.toml "$budget" --set "model.init_from=$shipped/vdsr.291.safetensors" \
         --set train.seed="${SEED:-14}" --set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}" &
     # beside VDSR the cascade ran at 74% of the speed it measured over its first steps (session
