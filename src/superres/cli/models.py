@@ -110,6 +110,13 @@ def _table(rows: list[dict]) -> list[list[str]]:
     return lines
 
 
+def markdown_table(rows: list[dict]) -> list[str]:
+    """The ``--format markdown`` lines of ``rows`` (from :func:`collect_rows`): header, rule, one line per row."""
+    lines = _table(rows)
+    return ["| " + " | ".join(lines[0]) + " |", "|" + "|".join("---" for _ in lines[0]) + "|",
+            *("| " + " | ".join(cell.replace("|", "/") for cell in line) + " |" for line in lines[1:])]
+
+
 def run(args: argparse.Namespace) -> int:
     rows = collect_rows(args.lr_mode)
     if args.format == "json":
@@ -118,10 +125,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     lines = _table(rows)
     if args.format == "markdown":
-        print("| " + " | ".join(lines[0]) + " |")
-        print("|" + "|".join("---" for _ in lines[0]) + "|")
-        for line in lines[1:]:
-            print("| " + " | ".join(cell.replace("|", "/") for cell in line) + " |")
+        print("\n".join(markdown_table(rows)))
     else:
         widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
         for line in lines:

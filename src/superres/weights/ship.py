@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         for command in redo:
             print(f"  {command}")
         print(f"then compare, cell by cell: python -m superres.weights.compare <copy of the replaced card> {path}")
+        print("and rewrite the docs' model tables from the new card: python docs/sync_tables.py")
     return 0
 
 

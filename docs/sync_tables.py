@@ -1,0 +1,85 @@
+"""Rewrite the model tables of the docs from the weights cards, so that no score in them is typed by hand.
+
+    python docs/sync_tables.py          # rewrite README.md and docs/*.md in place
+    python docs/sync_tables.py --check  # only say which tables differ (exit 1), as the tests do
+
+A table is synced when a line above it, after the previous table, quotes the command
+``superres models --format markdown`` (with ``--lr-mode y-float`` for the authors' test-code
+mode, otherwise the default rgb).  The table keeps its methods (a doc may show a few of them)
+and takes every row of those methods, in the command's order, from the command's output now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+COMMAND = "superres models --format markdown"
+HEADER = "| method | scale | params"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _method_of(row: str) -> str:
+    return row.split("|")[1].strip()
+
+
+def sync_text(text: str, fresh: dict[str, list[str]]) -> tuple[str, int]:
+    """``text`` with each quoted table replaced from ``fresh`` (lr mode -> markdown lines); and how many tables."""
+    lines = text.split("\n")
+    mode: str | None = None
+    tables = 0
+    i = 0
+    while i < len(lines):
+        if COMMAND in lines[i]:
+            mode = "y-float" if "--lr-mode y-float" in lines[i] else "rgb"
+        elif mode is not None and lines[i].startswith(HEADER):
+            end = i
+            while end < len(lines) and lines[end].startswith("|"):
+                end += 1
+            shown = {_method_of(row) for row in lines[i + 2 : end]}
+            header, rule, *rows = fresh[mode]
+            kept = [row for row in rows if _method_of(row) in shown]
+            lines[i:end] = [header, rule, *kept]
+            tables += 1
+            i += 2 + len(kept)
+            mode = None
+            continue
+        i += 1
+    return "\n".join(lines), tables
+
+
+def fresh_tables() -> dict[str, list[str]]:
+    """What ``superres models --format markdown`` prints now, per LR mode."""
+    from superres.cli.models import collect_rows, markdown_table
+
+    return {mode: markdown_table(collect_rows(mode)) for mode in ("rgb", "y-float")}
+
+
+def doc_files(root: Path = ROOT) -> list[Path]:
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a table is out of date")
+    args = parser.parse_args(argv)
+    fresh = fresh_tables()
+    stale = []
+    for path in doc_files():
+        text = path.read_text()
+        synced, tables = sync_text(text, fresh)
+        if synced != text:
+            stale.append(path)
+            if not args.check:
+                path.write_text(synced)
+        print(f"{path.relative_to(ROOT)}: {tables} table(s), {'out of date' if synced != text else 'up to date'}"
+              + (", rewritten" if synced != text and not args.check else ""))
+    if args.check and stale:
+        print(f"run `python docs/sync_tables.py` to rewrite {len(stale)} file(s)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""The docs' model tables are the cards' numbers: docs/sync_tables.py rewrites them, and CI checks it was run."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sync_tables():
+    spec = importlib.util.spec_from_file_location("sync_tables", ROOT / "docs" / "sync_tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HEADER = "| method | scale | params | MACs/px | Set5 | Set14 | BSD100 | default |"
+RULE = "|---|---|---|---|---|---|---|---|"
+FRESH = {
+    "rgb": [HEADER, RULE, "| bicubic | any | 0 | - | - | - | - |  |", "| vdsr | x2 | 666k | 665k | 37.40 | 32.90 | 31.80 |  |",
+            "| vdsr | x3 | 666k | 665k | 33.60 | 29.70 | 28.80 |  |", "| cscn | x2 | 82.5k | 41.2k | 36.80 | 32.50 | 31.40 |  |"],
+    "y-float": [HEADER, RULE, "| vdsr | x2 | 666k | 665k | 37.45 | 32.95 | 31.85 |  |",
+                "| vdsr | x3 | 666k | 665k | 33.65 | 29.75 | 28.85 |  |"],
+}
+
+
+def test_sync_rewrites_the_quoted_tables_and_keeps_their_methods():
+    text = "\n".join([
+        "Intro. Output of `superres models --format markdown`:", "",
+        HEADER, RULE, "| vdsr | x2 | 666k | 665k | 37.00 | 32.00 | 31.00 |  |", "",  # stale, and x3 missing
+        "`superres models --format markdown --lr-mode y-float`:", "",
+        HEADER, RULE, "| vdsr | x2 | 666k | 665k | 1.00 | 2.00 | 3.00 |  |", "",
+        "A table nobody quoted stays as it is:", "",
+        HEADER, RULE, "| vdsr | x2 | 666k | 665k | 9.99 | 9.99 | 9.99 |  |",
+    ])
+    synced, tables = _sync_tables().sync_text(text, FRESH)
+    assert tables == 2
+    lines = synced.split("\n")
+    assert lines[2:6] == [HEADER, RULE, FRESH["rgb"][3], FRESH["rgb"][4]]  # vdsr only: bicubic and cscn not shown
+    assert lines[6:11] == ["", "`superres models --format markdown --lr-mode y-float`:", "", HEADER, RULE]
+    assert lines[11:13] == FRESH["y-float"][2:4]
+    assert lines[-1] == "| vdsr | x2 | 666k | 665k | 9.99 | 9.99 | 9.99 |  |"
+    assert _sync_tables().sync_text(synced, FRESH) == (synced, 2)  # idempotent
+
+
+def test_every_quoted_table_in_the_docs_matches_the_shipped_cards():
+    sync_tables = _sync_tables()
+    fresh = sync_tables.fresh_tables()
+    stale = [path.name for path in sync_tables.doc_files() if sync_tables.sync_text(path.read_text(), fresh)[0] != path.read_text()]
+    assert not stale, f"model tables out of date in {stale}: run `python docs/sync_tables.py`"
+    assert sum(sync_tables.sync_text(path.read_text(), fresh)[1] for path in sync_tables.doc_files()) >= 4
