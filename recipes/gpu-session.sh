@@ -7,9 +7,11 @@
 # side by side.  PLAN `continue` (the default) goes on from the shipped weights where the gaps
 # to the papers are: VDSR (a fresh cosine of recipes/vdsr-fast-stage2.toml from vdsr.291) with
 # only the cascaded SCN beside it (recipes/cscn.toml from cscn.291), because VDSR ran three times
-# slower beside seven small runs than alone.  PLAN `polish`, a second call on the same warm
+# slower beside seven small runs than alone.  PLAN `vdsr-only` is `continue` without the
+# cascade, VDSR having the GPU to itself (from session 13 the cascade gains too little per
+# window to be worth VDSR's share).  PLAN `polish`, a second call on the same warm
 # machine, gives VDSR alone what is left of the window: a cosine from 5e-5 from the best
-# weights of `continue`'s VDSR run (session 12 did this by hand: Set5 validation 34.010 ->
+# weights of `continue`'s (or `vdsr-only`'s) VDSR run (session 12 did this by hand: Set5 validation 34.010 ->
 # 34.020 in 130 s).
 #
 # A lent GPU comes for minutes, not hours, so every run gets `superres train --time-budget`:
@@ -34,7 +36,7 @@ budget=${3:-440}
 plan=${4:-continue}
 root=$(cd "$(dirname "$0")/.." && pwd)
 case $plan in # checked before anything starts: the device's minutes are counted
-scratch | continue) ;;
+scratch | continue | vdsr-only) ;;
 polish)
     if [ ! -f "$root/runs/vdsr-continue/best.safetensors" ]; then
         echo "plan 'polish' goes on from runs/vdsr-continue/best.safetensors, which only a warm machine that ran 'continue' has" >&2
@@ -42,7 +44,7 @@ polish)
     fi
     ;;
 *)
-    echo "unknown plan '$plan' (scratch, continue or polish)" >&2
+    echo "unknown plan '$plan' (scratch, continue, vdsr-only or polish)" >&2
     exit 2
     ;;
 esac
@@ -117,6 +119,13 @@ continue)
     train cscn-continue recipes/cscn.toml "$((budget * 4 / 5))" "${fast[@]}" --set "model.init_from=$shipped/cscn.291.safetensors" \
         --set optim.lr=5e-5 --set schedule.warmup_steps=100 --set train.steps=400000 --set train.workers=2 \
         --set train.seed="$((${SEED:-14} + 3))" &
+    ;;
+vdsr-only)
+    # VDSR's run of `continue` with the GPU to itself: by session 13 a window moved the cascade
+    # by +0.006 to +0.017 dB a cell and could not close its x2 gap that way, while VDSR was
+    # still 0.03 to 0.12 dB short everywhere (the session-13 closing note of issue 5)
+    train vdsr-continue recipes/vdsr-fast-stage2.toml "$budget" --set "model.init_from=$shipped/vdsr.291.safetensors" \
+        --set train.seed="${SEED:-14}" --set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}"
     ;;
 polish)
     train vdsr-polish recipes/vdsr-fast-stage2.toml "$budget" --set model.init_from=runs/vdsr-continue/best.safetensors \
