@@ -2,6 +2,8 @@
 
 The data folder is ``--data-dir`` when given, else the ``SUPERRES_DATA``
 environment variable, else ``./data`` or ``../shared/data`` if one exists.
+What the project derives from it (prepared training pairs, Freeman's patch database) is
+cached in ``SUPERRES_CACHE`` (default ``~/.cache/superres``).
 Its layout is the one of ``shared/data``::
 
     benchmark/<Set>/x<s>/img_NNN_HR.png   modcropped ground truth
@@ -27,6 +29,7 @@ __all__ = [
     "BENCHMARK_SETS",
     "TRAINING_SETS",
     "BenchmarkImage",
+    "cache_dir",
     "find_data_dir",
     "benchmark_images",
     "training_images",
@@ -54,6 +57,11 @@ class BenchmarkImage:
     lr_path: Path | None
     #: True when ``hr_path`` is already cropped to a multiple of the scale
     modcropped: bool
+
+
+def cache_dir() -> Path:
+    """``$SUPERRES_CACHE`` or ``~/.cache/superres``: files derived from the data, safe to delete."""
+    return Path(os.environ.get("SUPERRES_CACHE", Path.home() / ".cache" / "superres"))
 
 
 def find_data_dir(data_dir: str | os.PathLike | None = None) -> Path:

@@ -38,19 +38,15 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from superres.data.datasets import cache_dir
 from superres.errors import InvalidArgumentError
 from superres.ops.color import rgb_to_y_bt601
 from superres.ops.crop import modcrop
 from superres.ops.resize import imresize_matlab
 
-__all__ = ["PairSet", "prepare_pairs", "PatchSampler", "cache_dir", "dihedral"]
+__all__ = ["PairSet", "prepare_pairs", "PatchSampler", "dihedral"]
 
 _CACHE_VERSION = 1
-
-
-def cache_dir() -> Path:
-    """``$SUPERRES_CACHE`` or ``~/.cache/superres``."""
-    return Path(os.environ.get("SUPERRES_CACHE", Path.home() / ".cache" / "superres"))
 
 
 @dataclass

@@ -47,6 +47,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from superres.data.datasets import cache_dir
 from superres.errors import InvalidArgumentError
 from superres.methods.base import MethodInfo, YChannelMethod
 from superres.methods.classical._patches import fold_average, knn_search, unfold_patches
@@ -61,11 +62,6 @@ HIGH = 5  # high-band patch side
 EPS = 0.01  # contrast normalisation: divide by RMS + EPS
 SIGMA = 1.0  # the mid band is up - Gaussian(up, SIGMA)
 FLAT = 0.005  # patches whose mid-band RMS is below this are flat: not in the database, given no detail
-
-
-def cache_dir() -> Path:
-    """``$SUPERRES_CACHE`` or ``~/.cache/superres``."""
-    return Path(os.environ.get("SUPERRES_CACHE", Path.home() / ".cache" / "superres"))
 
 
 def database_path(scale: int) -> Path:
