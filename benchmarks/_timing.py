@@ -18,26 +18,29 @@ def best_time(fn, repeat: int) -> float:
     return min(times)
 
 
-def conv_ceiling(dtype: torch.dtype, repeat: int, *, backward: bool = False) -> float:
+def conv_ceiling(dtype: torch.dtype, repeat: int, *, backward: bool = False,
+                 device: torch.device = torch.device("cpu")) -> float:
     """Multiply-adds per second of a big 3x3 64->64 convolution (channels_last).
 
     With ``backward=True`` the forward and backward passes are timed together and
     counted as 3x the forward multiply-adds (input and weight gradients).
     """
     x = torch.rand(1 if not backward else 4, 64, 256 if not backward else 128, 256 if not backward else 128)
-    x = x.contiguous(memory_format=torch.channels_last)
-    conv = torch.nn.Conv2d(64, 64, 3, padding=1).to(memory_format=torch.channels_last)
+    x = x.to(device).contiguous(memory_format=torch.channels_last)
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1).to(device, memory_format=torch.channels_last)
     macs = x.shape[0] * x.shape[2] * x.shape[3] * 64 * 64 * 9 * (3 if backward else 1)
     bf16 = dtype == torch.bfloat16
 
     def run():
         if backward:
             inp = x.detach().requires_grad_(True)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 out = conv(inp)
             out.float().sum().backward()
         else:
-            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 conv(x)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
 
     return macs / best_time(run, repeat)

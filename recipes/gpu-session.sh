@@ -83,6 +83,16 @@ if command -v nvidia-smi >/dev/null; then
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"
 fi
 "$python" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$log"
+if [ "${PROBE:-0}" = 1 ]; then
+    # PROBE=1: first time VDSR's training step on this GPU at batch 128 and 256, with its first
+    # and last convolutions in fp32 (as trained since session 13) and in bf16 (as before): session
+    # 13's VDSR ran 90 steps/s of 128 alone where session 12's ran 118, and the two differ in
+    # that.  About 30 s, before the runs and outside their deadline: give the call that much more.
+    say "probe: benchmarks/bench_training.py --device cuda --only vdsr --batch 128,256"
+    timeout 120 "$python" benchmarks/bench_training.py --device cuda --only vdsr --batch 128,256 --repeat 5 2>&1 | tee -a "$log"
+    start=$(date +%s)
+    deadline=$((start + budget + 60))
+fi
 
 fast=(--set train.checkpoint_every=2000)
 shipped=src/superres/weights/files

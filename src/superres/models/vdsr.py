@@ -15,9 +15,14 @@ __all__ = ["VDSR"]
 
 
 class VDSR(nn.Module):
-    """Input/output ``(B, 1, H, W)`` Y in [0, 1]; ``residual=False`` predicts the image itself (ablation)."""
+    """Input/output ``(B, 1, H, W)`` Y in [0, 1]; ``residual=False`` predicts the image itself (ablation).
 
-    def __init__(self, depth: int = 20, width: int = 64, channels: int = 1, residual: bool = True) -> None:
+    ``fp32_ends=False`` lets bf16 autocast round the first and last convolutions too, as every
+    stage before session 13 trained; it exists so a GPU can time both (benchmarks/bench_training.py).
+    """
+
+    def __init__(self, depth: int = 20, width: int = 64, channels: int = 1, residual: bool = True,
+                 fp32_ends: bool = True) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True)]
         for _ in range(depth - 2):
@@ -26,6 +31,7 @@ class VDSR(nn.Module):
         self.body = nn.Sequential(*layers)
         self.residual = residual
         self.depth = depth
+        self.fp32_ends = fp32_ends
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -41,6 +47,9 @@ class VDSR(nn.Module):
         # head): rounding the image to bf16's 8-bit mantissa costs up to half a grey level, and
         # so does rounding the predicted residual; they are 1 -> 64 and 64 -> 1 channels, under
         # 0.2% of the multiply-adds.  Without autocast nothing changes.
+        if not self.fp32_ends:
+            out = self.body(x)
+            return x + out if self.residual else out
         head, middle, tail = self.body[:2], self.body[2:-1], self.body[-1]
         with torch.autocast(device_type=x.device.type, enabled=False):
             h = head(x.float())
