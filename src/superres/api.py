@@ -18,18 +18,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from superres.errors import InvalidArgumentError
+
+if TYPE_CHECKING:  # torch-free at import time, as the module docstring says
+    from superres.methods.base import SRMethod
 
 __all__ = ["upscale", "load_model", "list_models"]
 
 ImageLike = TypeVar("ImageLike")
 
 
-def load_model(name: str = "default", *, scale: float | None = None, device: str = "auto", precision: str = "auto"):
+def load_model(name: str = "default", *, scale: float | None = None, device: str = "auto",
+               precision: str = "auto") -> SRMethod:
     """The method (an :class:`~superres.methods.base.SRMethod`) registered as ``name``.
 
     Args:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy and torch load on first use: `superres --help` stays fast
+    import numpy as np
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +35,8 @@ def parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
-def resize_pixels(pixels, *, scale=None, size=None, kernel="bicubic", antialias=None, border="replicate"):
+def resize_pixels(pixels: np.ndarray, *, scale: float | None = None, size: tuple[int, int] | None = None,
+                  kernel: str = "bicubic", antialias: bool | None = None, border: str = "replicate") -> np.ndarray:
     """Resize an ``(H, W, C)`` uint8/uint16 array; uint8 follows MATLAB's uint8 arithmetic exactly."""
     import numpy as np
     import torch

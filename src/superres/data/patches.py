@@ -32,7 +32,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 import torch
@@ -95,7 +95,7 @@ def prepare_pairs(
     downscales: Sequence[float] = (1.0,),
     min_size: int = 48,
     use_cache: bool = True,
-    log=None,
+    log: Callable[[str], None] | None = None,
 ) -> PairSet:
     """Prepare every (image, downscaled copy, scale) pair; cached under :func:`cache_dir`."""
     if input_mode not in ("upsampled", "lr"):

@@ -33,6 +33,7 @@ import re
 import torch
 
 from superres.errors import InvalidArgumentError
+from superres.methods.base import SRMethod
 
 __all__ = [
     "PRECISIONS",
@@ -126,7 +127,8 @@ def configure_threads(threads: int | None = None) -> int:
     return threads
 
 
-def configure_method(method, *, device: torch.device, precision: str = "fp32", method_name: str = ""):
+def configure_method(method: SRMethod, *, device: torch.device, precision: str = "fp32",
+                     method_name: str = "") -> SRMethod:
     """Point a method at ``device`` and ``precision`` (learned methods only; others ignore it).
 
     ``method_name`` is the name the user gave (``auto`` picks bf16 for ``default`` only).

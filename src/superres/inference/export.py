@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from superres.errors import InvalidArgumentError, SuperresError
+from superres.methods.base import SRMethod
 from superres.models.ensemble import forward_takes_scale, inference_network
 
 __all__ = ["export_onnx", "network_for_export"]
@@ -47,7 +48,7 @@ class _WithScale(nn.Module):
         return self.model(x, self.scale)
 
 
-def network_for_export(method, scale: float) -> tuple[nn.Module, dict, str]:
+def network_for_export(method: SRMethod, scale: float) -> tuple[nn.Module, dict, str]:
     """``(network taking y only, card, name)`` for ``method`` at ``scale``.
 
     ``method`` is a registered learned method's name (``default`` allowed), a
@@ -88,7 +89,7 @@ def network_for_export(method, scale: float) -> tuple[nn.Module, dict, str]:
 
 
 def export_onnx(
-    method_name,
+    method_name: str,
     scale: float,
     path: str | os.PathLike,
     *,

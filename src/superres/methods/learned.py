@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from functools import lru_cache
+from typing import Callable
 
 import torch
 from torch import nn
@@ -187,7 +188,8 @@ class LearnedMethod(YChannelMethod):
         return out
 
 
-def learned_method_factory(info: MethodInfo, *, any_scale: bool = False, round_y_input: bool = False):
+def learned_method_factory(info: MethodInfo, *, any_scale: bool = False,
+                           round_y_input: bool = False) -> Callable[..., LearnedMethod]:
     """A registry factory: ``factory(weights=None, device='cpu', precision='fp32', self_ensemble=None)``."""
 
     def factory(

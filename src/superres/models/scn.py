@@ -310,7 +310,8 @@ class CascadeSCN(nn.Module):
         """
         return 2 * (2 + math.ceil(self.scn[0].border / 2)) + 2
 
-    def forward(self, lr: torch.Tensor, scale: float = 2.0, return_stages: bool = False):
+    def forward(self, lr: torch.Tensor, scale: float = 2.0,
+                return_stages: bool = False) -> torch.Tensor | list[torch.Tensor]:
         n = self.steps(scale)
         x = lr
         outputs = []

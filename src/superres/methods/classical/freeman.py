@@ -145,7 +145,7 @@ def build_database(
     return path
 
 
-def load_database(scale: int, *, build: bool = True, data_dir=None) -> tuple[torch.Tensor, torch.Tensor]:
+def load_database(scale: int, *, build: bool = True, data_dir: str | os.PathLike | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """``(mid (M, 49), high (M, 25))`` float32 of the cached database (built when missing and ``build``)."""
     from safetensors.torch import load_file
 

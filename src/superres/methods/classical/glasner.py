@@ -35,7 +35,7 @@ Paper: D. Glasner, S. Bagon, M. Irani, "Super-resolution from a single image", I
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
@@ -64,7 +64,8 @@ def _grid_centres(
     return torch.stack(torch.meshgrid(cy, cx, indexing="ij"), -1).reshape(-1, 2)
 
 
-def example_pairs(image: torch.Tensor, ratio_h: float, ratio_w: float, levels: int, *, min_side: int):
+def example_pairs(image: torch.Tensor, ratio_h: float, ratio_w: float, levels: int, *,
+                  min_side: int) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
     """Step 2 of the module docstring: yields ``(j, lo_j, hi_j)`` for the pyramid levels of ``image``.
 
     ``S_j`` is ``image`` downscaled by ``ratio^j`` (MATLAB bicubic); levels whose

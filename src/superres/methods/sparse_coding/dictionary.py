@@ -42,6 +42,7 @@ import json
 import math
 import sys
 import time
+from typing import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def learn_dictionary(
     sweeps: int = 3,
     working_size: int = 32,
     seed: int = 0,
-    log=None,
+    log: Callable[[str], None] | None = None,
 ) -> tuple[torch.Tensor, list[float]]:
     """Learn ``D`` ``(n, atoms)`` for signals ``X`` ``(N, n)``: ``min 0.5||x - D a||^2 + lam |a|_1``, ``||d_j|| <= 1``.
 
