@@ -39,7 +39,7 @@ case $plan in # checked before anything starts: the device's minutes are counted
 scratch | continue | vdsr-only) ;;
 polish)
     if [ ! -f "$root/runs/vdsr-continue/best.safetensors" ]; then
-        echo "plan 'polish' goes on from runs/vdsr-continue/best.safetensors, which only a warm machine that ran 'continue' has" >&2
+        echo "plan 'polish' goes on from runs/vdsr-continue/best.safetensors, which only a warm machine that ran 'continue' or 'vdsr-only' has" >&2
         exit 2
     fi
     ;;
@@ -113,7 +113,7 @@ scratch)
                 --set train.steps=400000 --set train.workers=2 --set schedule.warmup_steps=200
     ) &
     ;;
-continue)
+continue | vdsr-only)
     # batch 128 since session 12: VDSR at batch 64 kept the H100 at about 50 TFLOP/s (6000
     # samples/s), far under what it can do with 64-channel convolutions, and a patch costs the
     # data workers 40 us, so a larger batch puts more patches through the window.  Each window
@@ -123,19 +123,17 @@ continue)
     # optimiser steps; the default stays 128 until a window shows 256 gaining more per window.
     train vdsr-continue recipes/vdsr-fast-stage2.toml "$budget" --set "model.init_from=$shipped/vdsr.291.safetensors" \
         --set train.seed="${SEED:-14}" --set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}" &
-    # beside VDSR the cascade ran at 74% of the speed it measured over its first steps (session
-    # 10: 33494 steps in 475 s against 95.6 steps/s) and the deadline cut it at 87% of its
-    # cosine, so it is fitted to four fifths of the budget
-    train cscn-continue recipes/cscn.toml "$((budget * 4 / 5))" "${fast[@]}" --set "model.init_from=$shipped/cscn.291.safetensors" \
-        --set optim.lr=5e-5 --set schedule.warmup_steps=100 --set train.steps=400000 --set train.workers=2 \
-        --set train.seed="$((${SEED:-14} + 3))" &
-    ;;
-vdsr-only)
-    # VDSR's run of `continue` with the GPU to itself: by session 13 a window moved the cascade
-    # by +0.006 to +0.017 dB a cell and could not close its x2 gap that way, while VDSR was
-    # still 0.03 to 0.12 dB short everywhere (the session-13 closing note of issue 5)
-    train vdsr-continue recipes/vdsr-fast-stage2.toml "$budget" --set "model.init_from=$shipped/vdsr.291.safetensors" \
-        --set train.seed="${SEED:-14}" --set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}"
+    # `vdsr-only` leaves the GPU to VDSR: by session 13 a window moved the cascade by +0.006 to
+    # +0.017 dB a cell and could not close its x2 gap that way, while VDSR was still 0.03 to
+    # 0.12 dB short everywhere (the session-13 closing note of issue 5)
+    if [ "$plan" = continue ]; then
+        # beside VDSR the cascade ran at 74% of the speed it measured over its first steps (session
+        # 10: 33494 steps in 475 s against 95.6 steps/s) and the deadline cut it at 87% of its
+        # cosine, so it is fitted to four fifths of the budget
+        train cscn-continue recipes/cscn.toml "$((budget * 4 / 5))" "${fast[@]}" --set "model.init_from=$shipped/cscn.291.safetensors" \
+            --set optim.lr=5e-5 --set schedule.warmup_steps=100 --set train.steps=400000 --set train.workers=2 \
+            --set train.seed="$((${SEED:-14} + 3))" &
+    fi
     ;;
 polish)
     train vdsr-polish recipes/vdsr-fast-stage2.toml "$budget" --set model.init_from=runs/vdsr-continue/best.safetensors \
