@@ -7,7 +7,8 @@ all measured in one run.
 
 With ``--only vdsr`` VDSR is also timed with ``fp32_ends=False`` (bf16 rounding its first and
 last convolutions too, as its stages before session 13 trained), so that a GPU window can tell
-what keeping them in fp32 costs there before it spends its minutes.
+what keeping them in fp32 costs there before it spends its minutes
+(`recipes/gpu-session.sh DATA OUT 0 probe`).
 
 The ceiling is a 3x3 64->64 convolution, forward + backward, channels_last; a
 network's rate is its multiply-adds per training patch (counted by

@@ -9,7 +9,8 @@
 # only the cascaded SCN beside it (recipes/cscn.toml from cscn.291), because VDSR ran three times
 # slower beside seven small runs than alone.  PLAN `vdsr-only` is `continue` without the
 # cascade, VDSR having the GPU to itself (from session 13 the cascade gains too little per
-# window to be worth VDSR's share).  PLAN `polish`, a second call on the same warm
+# window to be worth VDSR's share).  PLAN `probe` only times VDSR's training step on the GPU
+# (see below), a call of its own before the others.  PLAN `polish`, a second call on the same warm
 # machine, gives VDSR alone what is left of the window: a cosine from 5e-5 from the best
 # weights of `continue`'s (or `vdsr-only`'s) VDSR run (session 12 did this by hand: Set5 validation 34.010 ->
 # 34.020 in 130 s).
@@ -36,7 +37,7 @@ budget=${3:-440}
 plan=${4:-continue}
 root=$(cd "$(dirname "$0")/.." && pwd)
 case $plan in # checked before anything starts: the device's minutes are counted
-scratch | continue | vdsr-only) ;;
+scratch | continue | vdsr-only | probe) ;;
 polish)
     if [ ! -f "$root/runs/vdsr-continue/best.safetensors" ]; then
         echo "plan 'polish' goes on from runs/vdsr-continue/best.safetensors, which only a warm machine that ran 'continue' or 'vdsr-only' has" >&2
@@ -44,7 +45,7 @@ polish)
     fi
     ;;
 *)
-    echo "unknown plan '$plan' (scratch, continue, vdsr-only or polish)" >&2
+    echo "unknown plan '$plan' (scratch, continue, vdsr-only, polish or probe)" >&2
     exit 2
     ;;
 esac
@@ -83,19 +84,25 @@ if command -v nvidia-smi >/dev/null; then
     nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee -a "$log"
 fi
 "$python" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$log"
-if [ "${PROBE:-0}" = 1 ]; then
-    # PROBE=1: first time VDSR's training step on this GPU at batch 128 and 256, with its first
-    # and last convolutions in fp32 (as trained since session 13) and in bf16 (as before): session
-    # 13's VDSR ran 90 steps/s of 128 alone where session 12's ran 118, and the two differ in
-    # that.  About 30 s, before the runs and outside their deadline: give the call that much more.
-    say "probe: benchmarks/bench_training.py --device cuda --only vdsr --batch 128,256"
-    timeout 120 "$python" benchmarks/bench_training.py --device cuda --only vdsr --batch 128,256 --repeat 5 2>&1 | tee -a "$log"
-    start=$(date +%s)
-    deadline=$((start + budget + 60))
+if [ "$plan" = probe ]; then
+    # VDSR's training step on this GPU at batch 128 and 256, with its first and last convolutions
+    # in fp32 (as trained since session 13) and in bf16 (as before): session 13's VDSR ran 90
+    # steps/s of 128 alone where session 12's ran 118, and the network differed only in that.
+    # Its own call of about 40 s, first on the machine, so its answer can set VDSR_FP32_ENDS and
+    # VDSR_BATCH for the training calls that follow at once.
+    "$python" benchmarks/bench_training.py --device cuda --only vdsr --batch 128,256 --repeat 5 2>&1 | tee -a "$log"
+    say "done"
+    exit 0
 fi
 
 fast=(--set train.checkpoint_every=2000)
 shipped=src/superres/weights/files
+# VDSR_FP32_ENDS=0: train VDSR with bf16 rounding its first and last convolutions too, if the
+# probe shows the fp32 ones cost the GPU much (the card then records fp32_ends = false)
+vdsr_args=(--set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}")
+if [ "${VDSR_FP32_ENDS:-1}" = 0 ]; then
+    vdsr_args+=(--set "model.args={depth = 20, width = 64, fp32_ends = false}")
+fi
 case $plan in
 scratch)
     train vdsr-fast recipes/vdsr-fast.toml "$budget" "${fast[@]}" --set train.batch_size=64 \
@@ -122,7 +129,7 @@ continue | vdsr-only)
     # 12400 patches/s against 11600 at 128 (session 12), so 7% more patches for half the
     # optimiser steps; the default stays 128 until a window shows 256 gaining more per window.
     train vdsr-continue recipes/vdsr-fast-stage2.toml "$budget" --set "model.init_from=$shipped/vdsr.291.safetensors" \
-        --set train.seed="${SEED:-14}" --set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}" &
+        --set train.seed="${SEED:-14}" "${vdsr_args[@]}" &
     # `vdsr-only` leaves the GPU to VDSR: by session 13 a window moved the cascade by +0.006 to
     # +0.017 dB a cell and could not close its x2 gap that way, while VDSR was still 0.03 to
     # 0.12 dB short everywhere (the session-13 closing note of issue 5)
@@ -137,8 +144,7 @@ continue | vdsr-only)
     ;;
 polish)
     train vdsr-polish recipes/vdsr-fast-stage2.toml "$budget" --set model.init_from=runs/vdsr-continue/best.safetensors \
-        --set optim.lr=5e-5 --set schedule.warmup_steps=200 --set train.seed="$((${SEED:-14} + 1))" \
-        --set train.workers=8 --set train.batch_size="${VDSR_BATCH:-128}"
+        --set optim.lr=5e-5 --set schedule.warmup_steps=200 --set train.seed="$((${SEED:-14} + 1))" "${vdsr_args[@]}"
     ;;
 esac
 wait

@@ -49,7 +49,7 @@ def test_gpu_session_refuses_a_plan_it_cannot_run_before_the_window_starts(tmp_p
     # a lent GPU's minutes count from the first call: a wrong plan must cost one line, not a start
     unknown = _gpu_session(tmp_path, "data", str(tmp_path / "out"), "30", "contnue")
     assert unknown.returncode == 2
-    assert unknown.stderr.strip() == "unknown plan 'contnue' (scratch, continue, vdsr-only or polish)"
+    assert unknown.stderr.strip() == "unknown plan 'contnue' (scratch, continue, vdsr-only, polish or probe)"
     polish = _gpu_session(tmp_path, "data", str(tmp_path / "out"), "30", "polish")
     assert polish.returncode == 2 and "runs/vdsr-continue/best.safetensors" in polish.stderr
     assert len(polish.stderr.strip().splitlines()) == 1
