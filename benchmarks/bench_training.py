@@ -72,18 +72,17 @@ def main() -> None:
     print(f"{where}; ceiling (3x3 64->64 conv, fwd+bwd): "
           f"fp32 {ceilings['fp32'] / 1e9:.1f} GMAC/s, bf16 {ceilings['bf16'] / 1e9:.1f} GMAC/s")
     print(f"{'network':<34} {'batch':>5} {'precision':<9} {'patches/s':>10} {'GMAC/s':>8} {'of ceiling':>10}")
-    cases = []
+    both = ("fp32", "bf16")
+    cases = []  # (label, network, patch side, default batch, precisions timed)
     if args.only in (None, "srcnn"):
-        cases.append(("SRCNN 9-5-5, 33x33, valid", _srcnn_valid, 33, 64))
+        cases.append(("SRCNN 9-5-5, 33x33, valid", _srcnn_valid, 33, 64, both))
     if args.only in (None, "vdsr"):
-        cases.append(("VDSR 20x64, 41x41", lambda: build_model("vdsr"), 41, 16))
-    if args.only == "vdsr":
-        cases.append(("VDSR 20x64, 41x41, bf16 ends", lambda: build_model("vdsr", fp32_ends=False), 41, 16))
-    for label, make, patch, default_batch in cases:
+        cases.append(("VDSR 20x64, 41x41", lambda: build_model("vdsr"), 41, 16, both))
+    if args.only == "vdsr":  # without autocast the two VDSR variants are one network: bf16 only
+        cases.append(("VDSR 20x64, 41x41, bf16 ends", lambda: build_model("vdsr", fp32_ends=False), 41, 16, ("bf16",)))
+    for label, make, patch, default_batch, precisions in cases:
         for batch in [int(b) for b in args.batch.split(",")] if args.batch else [default_batch]:
-            for precision in ("fp32", "bf16"):
-                if precision == "fp32" and label.endswith("bf16 ends"):
-                    continue  # without autocast the two VDSR variants are one network
+            for precision in precisions:
                 pps, rate = patches_per_second(label, make(), patch, batch, precision == "bf16", args.repeat, device)
                 print(f"{label:<34} {batch:>5} {precision:<9} {pps:10.1f} {rate / 1e9:8.1f} {rate / ceilings[precision]:10.0%}")
 

@@ -69,12 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     for path in doc_files():
         text = path.read_text()
         synced, tables = sync_text(text, fresh)
-        if synced != text:
+        changed = synced != text
+        if changed:
             stale.append(path)
             if not args.check:
                 path.write_text(synced)
-        print(f"{path.relative_to(ROOT)}: {tables} table(s), {'out of date' if synced != text else 'up to date'}"
-              + (", rewritten" if synced != text and not args.check else ""))
+        print(f"{path.relative_to(ROOT)}: {tables} table(s), {'out of date' if changed else 'up to date'}"
+              + (", rewritten" if changed and not args.check else ""))
     if args.check and stale:
         print(f"run `python docs/sync_tables.py` to rewrite {len(stale)} file(s)", file=sys.stderr)
         return 1

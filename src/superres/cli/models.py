@@ -123,10 +123,10 @@ def run(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    lines = _table(rows)
     if args.format == "markdown":
         print("\n".join(markdown_table(rows)))
     else:
+        lines = _table(rows)
         widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]) - 1)]
         for line in lines:
             print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[-1])
