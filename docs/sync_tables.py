@@ -1,12 +1,16 @@
-"""Rewrite the model tables of the docs from the weights cards, so that no score in them is typed by hand.
+"""Rewrite the tables the docs quote from commands, so that no number in them is typed by hand.
 
     python docs/sync_tables.py          # rewrite README.md and docs/*.md in place
     python docs/sync_tables.py --check  # only say which tables differ (exit 1), as the tests do
 
-A table is synced when a line above it, after the previous table, quotes the command
-``superres models --format markdown`` (with ``--lr-mode y-float`` for the authors' test-code
-mode, otherwise the default rgb).  The table keeps its methods (a doc may show a few of them)
-and takes every row of those methods, in the command's order, from the command's output now.
+Two commands are synced (both cheap: they read the weights cards and the runs' logs):
+
+* ``superres models --format markdown`` (with ``--lr-mode y-float`` for the authors' test-code
+  mode, otherwise the default rgb): a table is synced when a line above it, after the previous
+  table, quotes the command.  The table keeps its methods (a doc may show a few of them) and
+  takes every row of those methods, in the command's order, from the command's output now.
+* ``python -m superres.training.summary RUN_DIR ...`` quoted in backticks: the next table
+  becomes the command's whole output for those run folders.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 
 COMMAND = "superres models --format markdown"
 HEADER = "| method | scale | params"
+SUMMARY_COMMAND = "python -m superres.training.summary "
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,6 +54,46 @@ def sync_text(text: str, fresh: dict[str, list[str]]) -> tuple[str, int]:
     return "\n".join(lines), tables
 
 
+def _summary_runs(line: str) -> list[str] | None:
+    """The run folders of a backticked summary command on ``line``, or None."""
+    start = line.find("`" + SUMMARY_COMMAND)
+    if start < 0:
+        return None
+    end = line.find("`", start + 1)
+    return line[start + 1 + len(SUMMARY_COMMAND) : end if end > 0 else None].split()
+
+
+def sync_summaries(text: str, summarize) -> tuple[str, int]:
+    """``text`` with the table after each quoted summary command replaced by ``summarize(run_dirs)``."""
+    lines = text.split("\n")
+    runs: list[str] | None = None
+    tables = 0
+    i = 0
+    while i < len(lines):
+        quoted = _summary_runs(lines[i])
+        if quoted is not None:
+            runs = quoted
+        elif runs is not None and lines[i].startswith("|"):
+            end = i
+            while end < len(lines) and lines[end].startswith("|"):
+                end += 1
+            table = summarize(runs).split("\n")
+            lines[i:end] = table
+            tables += 1
+            i += len(table)
+            runs = None
+            continue
+        i += 1
+    return "\n".join(lines), tables
+
+
+def summarize_runs(run_dirs: list[str]) -> str:
+    """What ``python -m superres.training.summary RUN_DIR ...`` prints, from the repository root."""
+    from superres.training.summary import format_summaries, summarize_run
+
+    return format_summaries([summarize_run(ROOT / d) for d in run_dirs])
+
+
 def fresh_tables() -> dict[str, list[str]]:
     """What ``superres models --format markdown`` prints now, per LR mode."""
     from superres.cli.models import collect_rows, markdown_table
@@ -69,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in doc_files():
         text = path.read_text()
         synced, tables = sync_text(text, fresh)
+        synced, summaries = sync_summaries(synced, summarize_runs)
+        tables += summaries
         changed = synced != text
         if changed:
             stale.append(path)

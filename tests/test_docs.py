@@ -44,15 +44,34 @@ def test_sync_rewrites_the_quoted_tables_and_keeps_their_methods():
     assert _sync_tables().sync_text(synced, FRESH) == (synced, 2)  # idempotent
 
 
-def test_every_quoted_table_in_the_docs_matches_the_shipped_cards():
+def test_sync_replaces_the_table_after_a_quoted_summary_command():
+    text = "\n".join([
+        "Speeds, by `python -m superres.training.summary checkpoints/a checkpoints/b` (note):", "",
+        "| run |", "| old | row |", "",
+        "| another table | stays |",
+    ])
+    asked = []
+
+    def summarize(runs):
+        asked.append(runs)
+        return "| run | steps |\n|---|---|\n| a | 1 |\n| b | 2 |"
+
+    synced, tables = _sync_tables().sync_summaries(text, summarize)
+    assert tables == 1 and asked == [["checkpoints/a", "checkpoints/b"]]
+    assert synced.split("\n")[2:] == ["| run | steps |", "|---|---|", "| a | 1 |", "| b | 2 |", "", "| another table | stays |"]
+
+
+def test_every_quoted_table_in_the_docs_matches_the_shipped_cards_and_runs():
     sync_tables = _sync_tables()
     fresh = sync_tables.fresh_tables()
-    stale, tables = [], 0
+    stale, tables, summaries = [], 0, 0
     for path in sync_tables.doc_files():
         text = path.read_text()
         synced, count = sync_tables.sync_text(text, fresh)
+        synced, summary_count = sync_tables.sync_summaries(synced, sync_tables.summarize_runs)
         tables += count
+        summaries += summary_count
         if synced != text:
             stale.append(path.name)
-    assert not stale, f"model tables out of date in {stale}: run `python docs/sync_tables.py`"
-    assert tables >= 4
+    assert not stale, f"tables out of date in {stale}: run `python docs/sync_tables.py`"
+    assert tables >= 4 and summaries >= 1

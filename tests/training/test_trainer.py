@@ -38,6 +38,9 @@ def test_killed_run_resumes_to_identical_weights(tmp_path, synthetic_images):
     # uninterrupted reference
     ref = _train_cli(recipe, tmp_path / "ref", env)
     assert ref.wait(timeout=600) == 0, ref.stderr.read()
+    # started as `python -m superres`, the card still records the whole command as typed
+    card = json.loads((tmp_path / "ref" / "last.json").read_text())
+    assert card["training"]["command"] == f"superres train {recipe} --run-dir {tmp_path / 'ref'} --quiet"
     # a run killed (SIGKILL, no clean-up) once its first checkpoint exists, then resumed
     victim = _train_cli(recipe, tmp_path / "victim", env)
     last = tmp_path / "victim" / "checkpoint" / "last.json"

@@ -36,10 +36,10 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.recipe, args.overrides)
     run_dir = args.run_dir or Path("runs") / config.name
-    command = "superres " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[0].endswith("superres") else ""
-    if not command:
-        parts = ["superres", "train", str(args.recipe)] + [f"--set {o}" for o in args.overrides]
-        command = " ".join(parts)
+    # the card records the command as typed, whatever started it (`superres`, `python -m superres`,
+    # torchrun, main([...])): --time-budget, --run-dir and --data-dir belong to what the run was
+    typed = getattr(args, "argv", None) or sys.argv[1:]
+    command = "superres " + shlex.join(typed)
     trainer = Trainer(config, run_dir, data_dir=args.data_dir, progress=not args.quiet, command=command)
     if args.time_budget is not None and args.time_budget <= 0:
         raise InvalidArgumentError(f"--time-budget must be positive, got {args.time_budget}")

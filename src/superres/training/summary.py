@@ -1,0 +1,85 @@
+"""What a finished or stopped run did, read back from its folder (``log.csv``, ``config.json``).
+
+The docs quote training speeds and validation steps of the committed runs in ``checkpoints/``;
+this is the command those figures come from::
+
+    python -m superres.training.summary checkpoints/vdsr-gpu-s13 checkpoints/vdsr-gpu-s13b
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from superres.training.plots import read_log
+
+__all__ = ["RunSummary", "summarize_run", "format_summaries"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    name: str
+    batch_size: int
+    steps: int  # the last logged step
+    planned_steps: int  # train.steps in config.json (fitted to the time budget where one was given)
+    wall_s: float  # the trainer's clock at the last logged step, validations and checkpoints included
+    median_steps_per_s: float  # the median of the logged intervals: the training speed, pauses left out
+    best_val_psnr: float | None
+    best_val_step: int | None
+
+    @property
+    def overall_steps_per_s(self) -> float:
+        return self.steps / self.wall_s if self.wall_s > 0 else float("nan")
+
+
+def summarize_run(run_dir: str | Path) -> RunSummary:
+    """Summarise ``run_dir``'s ``log.csv`` (one row per logged interval) and ``config.json``."""
+    run_dir = Path(run_dir)
+    rows = read_log(run_dir / "log.csv")
+    if not rows:
+        raise ValueError(f"{run_dir / 'log.csv'} has no rows")
+    config = json.loads((run_dir / "config.json").read_text())
+    batch_size = int(config["train"]["batch_size"])
+    # samples_per_s is logged per interval; the first one holds the start-up (data, compilation)
+    rates = [float(r["samples_per_s"]) / batch_size for r in rows[1:] if r.get("samples_per_s")]
+    validations = [(float(r["val_psnr"]), int(r["step"])) for r in rows if r.get("val_psnr")]
+    best = max(validations, key=lambda v: (v[0], -v[1])) if validations else None
+    return RunSummary(
+        name=run_dir.name,
+        batch_size=batch_size,
+        steps=int(rows[-1]["step"]),
+        planned_steps=int(config["train"]["steps"]),
+        wall_s=float(rows[-1]["wall_s"]),
+        median_steps_per_s=statistics.median(rates) if rates else float("nan"),
+        best_val_psnr=best[0] if best else None,
+        best_val_step=best[1] if best else None,
+    )
+
+
+def format_summaries(summaries: list[RunSummary]) -> str:
+    """A markdown table, one row per run."""
+    lines = [
+        "| run | batch | steps | planned | wall s | steps/s overall | steps/s median | patches/s median | best val PSNR (step) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in summaries:
+        best = f"{s.best_val_psnr:.3f} ({s.best_val_step})" if s.best_val_psnr is not None else "-"
+        lines.append(
+            f"| {s.name} | {s.batch_size} | {s.steps} | {s.planned_steps} | {s.wall_s:.1f} | "
+            f"{s.overall_steps_per_s:.1f} | {s.median_steps_per_s:.1f} | "
+            f"{s.median_steps_per_s * s.batch_size:.0f} | {best} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) < 2:
+        sys.exit("usage: python -m superres.training.summary RUN_DIR [RUN_DIR ...]")
+    try:
+        print(format_summaries([summarize_run(d) for d in sys.argv[1:]]))
+    except (OSError, ValueError, KeyError) as error:
+        sys.exit(f"error: {error}")
