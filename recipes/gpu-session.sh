@@ -125,9 +125,10 @@ continue | vdsr-only)
     # samples/s), far under what it can do with 64-channel convolutions, and a patch costs the
     # data workers 40 us, so a larger batch puts more patches through the window.  Each window
     # takes a new seed (SEED, default 14) so it does not repeat an earlier window's batches.
-    # VDSR_BATCH overrides the batch.  Session 13 tried 256 beside the cascade: 48.6 steps/s,
-    # 12400 patches/s against 11600 at 128 (session 12), so 7% more patches for half the
-    # optimiser steps; the default stays 128 until a window shows 256 gaining more per window.
+    # VDSR_BATCH overrides the batch.  Session 13 tried 256 beside the cascade: 46.9 steps/s,
+    # 12001 patches/s against 11000 at 128 (session 12), so 9% more patches for half the
+    # optimiser steps (`python -m superres.training.summary checkpoints/vdsr-gpu-s12
+    # checkpoints/vdsr-gpu-s13`); the default stays 128 until a window shows 256 gaining more.
     train vdsr-continue recipes/vdsr-fast-stage2.toml "$budget" --set "model.init_from=$shipped/vdsr.291.safetensors" \
         --set train.seed="${SEED:-14}" "${vdsr_args[@]}" &
     # `vdsr-only` leaves the GPU to VDSR: by session 13 a window moved the cascade by +0.006 to
