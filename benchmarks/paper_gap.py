@@ -3,8 +3,10 @@
     python benchmarks/paper_gap.py [--method vdsr,cscn]
 
 Ours: mean PSNR from the shipped weights' cards (written by `superres evaluate --write-card`).
-References: the issues' targets, i.e. the papers' tables, or for VDSR under `--lr-mode rgb`
-what the authors' released weights score under our protocol (issue 5).
+References: the issues' targets, i.e. the papers' tables, or what the authors' released
+weights score under our protocol (Huang et al.'s evaluation for SRCNN, issue 4; VDSR under
+`--lr-mode rgb`, issue 5). SRCNN 9-1-5 is held to the released 9-1-5 (91 images), 9-5-5 to the
+released 9-5-5 (ImageNet), whose `--lr-mode y-float` reference is the TPAMI table (Set5, Set14).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ REFERENCES: dict[tuple[str, str], dict[str, tuple[float, float, float]]] = {
     ("vdsr", "y-float"): {"Set5": (37.53, 33.66, 31.35), "Set14": (33.03, 29.77, 28.01), "BSD100": (31.90, 28.82, 27.29)},
     ("cscn", "rgb"): _CSCN_PAPER,
     ("cscn", "y-float"): _CSCN_PAPER,
+    ("srcnn-915", "rgb"): {"Set5": (36.28, 32.37, 30.08), "Set14": (32.00, 28.90, 27.13), "BSD100": (31.11, 28.20, 26.70)},
+    ("srcnn-955", "rgb"): {"Set5": (36.58, 32.72, 30.47), "Set14": (32.39, 29.26, 27.47), "BSD100": (31.32, 28.39, 26.89)},
+    ("srcnn-955", "y-float"): {"Set5": (36.66, 32.75, 30.48), "Set14": (32.45, 29.30, 27.50)},
+    # issue 8's targets for Yang et al.'s sparse coding (their paper's setting under our protocol)
+    ("scsr", "rgb"): {"Set5": (35.78, 31.34, 29.07), "Set14": (31.64, 28.19, 26.40), "BSD100": (30.77, 27.72, 26.61)},
 }
 
 
@@ -44,7 +51,7 @@ def gap_rows(method: str) -> list[tuple[str, str, int, float, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--method", default="vdsr,cscn", help="comma-separated: vdsr, cscn")
+    parser.add_argument("--method", default="vdsr,cscn", help="comma-separated: " + ", ".join(sorted({m for m, _ in REFERENCES})))
     args = parser.parse_args()
     for method in args.method.split(","):
         rows = gap_rows(method)

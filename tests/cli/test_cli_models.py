@@ -105,3 +105,18 @@ def test_models_json(zoo, capsys):
     assert tiny["default_for"] == [3.0]
     names = {r["method"] for r in rows}
     assert set(registry.METHODS) <= names  # every registered method appears, available or not
+
+
+def test_scsr_rows_count_the_entries_of_the_dictionaries_they_run(capsys):
+    from safetensors.torch import load_file
+
+    from superres.methods.registry import get_method
+    from superres.weights.store import weights_path
+
+    assert main(["models", "--format", "json"]) == 0
+    rows = [r for r in json.loads(capsys.readouterr().out) if r["method"] == "scsr"]
+    assert {r["scale"] for r in rows} == {2.0, 3.0, 4.0}
+    method = get_method("scsr")
+    for row in rows:
+        tensors = load_file(str(weights_path(method.weights_for_scale(row["scale"]))))
+        assert row["params"] == sum(t.numel() for t in tensors.values()) > 0

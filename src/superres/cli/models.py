@@ -72,7 +72,9 @@ def collect_rows(lr_mode: str = "rgb") -> list[dict]:
             # cards of the data it runs at each scale (the method built above says which)
             for scale in info.scales:
                 card = read_card(SHIPPED_DIR / f"{method.weights_for_scale(scale)}.safetensors")
-                rows.append(dict(base, scale=scale, params=0, macs_per_pixel=None, psnr=card_psnr(card, scale, lr_mode),
+                # its parameters are the dictionaries' entries, which its card counts
+                rows.append(dict(base, scale=scale, params=int(card.get("params", 0)), macs_per_pixel=None,
+                                 psnr=card_psnr(card, scale, lr_mode),
                                  weights=card.get("name"), default_for=[scale] if defaults.get(scale) == name else []))
         else:
             scales = info.scales
