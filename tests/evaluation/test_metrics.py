@@ -23,7 +23,10 @@ def test_psnr_hand_computed():
 
 def _ssim_index_m(img1: np.ndarray, img2: np.ndarray) -> float:
     """ssim_index.m line by line: filter2(window, x, 'valid') is a 2-D correlation."""
-    window = gaussian_window(11, 1.5).numpy()
+    # fspecial('gaussian', 11, 1.5), written out here rather than taken from the code under test
+    r = np.arange(11) - 5.0
+    window = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * 1.5**2))
+    window /= window.sum()
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
 
     def filter2(x):
@@ -54,6 +57,11 @@ def test_ssim_identical_is_one_and_window_is_normalised():
     a = torch.rand(2, 1, 20, 20) * 255
     assert torch.allclose(ssim(a, a, data_range=255.0), torch.ones(2, dtype=torch.float64))
     assert gaussian_window().sum().item() == pytest.approx(1.0, abs=1e-15)
+    # fspecial's centre and corner values: exp(-r^2 / (2 sigma^2)) over the sum of all 121
+    g = gaussian_window(11, 1.5)
+    total = sum(math.exp(-(i * i + j * j) / 4.5) for i in range(-5, 6) for j in range(-5, 6))
+    assert g[5, 5].item() == pytest.approx(1 / total, rel=1e-12)
+    assert g[0, 0].item() == pytest.approx(math.exp(-50 / 4.5) / total, rel=1e-12)
 
 
 def test_ssim_too_small_and_shape_mismatch():

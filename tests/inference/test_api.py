@@ -45,8 +45,12 @@ def test_tensor_in_tensor_out():
     assert out.shape == (2, 3, 20, 24) and out.dtype == torch.float32
     one = superres.upscale(x[1], 2)
     assert one.shape == (3, 20, 24) and torch.equal(one, out[1])
-    u8 = superres.upscale((x * 255).round().to(torch.uint8), 2)
+    u8_in = (x * 255).round().to(torch.uint8)
+    u8 = superres.upscale(u8_in, 2)
     assert u8.dtype == torch.uint8 and u8.shape == (2, 3, 20, 24)
+    # uint8 out is the float result rounded (half up) and saturated, not truncated
+    as_float = superres.upscale(u8_in.float() / 255, 2).double()
+    assert torch.equal(u8, torch.floor(as_float.clamp(0, 1) * 255 + 0.5).to(torch.uint8))
 
 
 @pytest.mark.parametrize("mode, expect", [("L", "L"), ("LA", "LA"), ("RGB", "RGB"), ("RGBA", "RGBA"), ("P", "RGB"),
@@ -57,6 +61,13 @@ def test_pil_in_pil_out(mode, expect):
     out = superres.upscale(im, 2)
     assert isinstance(out, Image.Image) and out.mode == expect and out.size == (34, 28)
     assert out.info.get("icc_profile") == b"profile"
+
+
+@pytest.mark.parametrize("c, mode", [(3, "RGB"), (4, "RGBA"), (1, "L")])
+def test_pil_result_has_the_pixels_of_the_array_result(c, mode):
+    pixels = _pixels(c=c)
+    im = Image.fromarray(pixels[:, :, 0] if c == 1 else pixels, mode)
+    assert np.array_equal(np.asarray(superres.upscale(im, 2)), superres.upscale(pixels[:, :, 0] if c == 1 else pixels, 2))
 
 
 def test_pil_palette_with_transparency_becomes_rgba():

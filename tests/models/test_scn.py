@@ -146,7 +146,7 @@ def test_scn_cost_counts_every_layer():
     assert count_macs(model, x) == expected * 144
 
 
-@pytest.mark.parametrize("scale, steps", [(1.5, 1), (2, 1), (3, 2), (4, 2), (8, 3)])
+@pytest.mark.parametrize("scale, steps", [(1.5, 1), (2, 1), (2.5, 2), (3, 2), (4, 2), (6, 3), (8, 3)])
 def test_cascade_sizes_and_stage_targets(scale, steps):
     model = CascadeSCN(atoms=16, distinct=2).eval()
     lr = torch.rand(1, 1, 10, 7)
@@ -171,6 +171,16 @@ def test_cascade_step_is_bicubic_x2_then_scn():
         x3 = model(lr, 3)
     torch.testing.assert_close(x4, by_hand, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(x3, imresize_matlab(x4, 0.75), rtol=1e-5, atol=1e-6)
+
+
+def test_cascade_repeats_its_last_scn_for_further_steps():
+    model = CascadeSCN(atoms=16, distinct=2).eval()
+    lr = torch.rand(1, 1, 6, 5)
+    with torch.no_grad():
+        x8 = model(lr, 8)
+        up = lambda x: imresize_matlab(x, 2)  # noqa: E731
+        by_hand = model.scn[1](up(model.scn[1](up(model.scn[0](up(lr))))))
+    torch.testing.assert_close(x8, by_hand, rtol=1e-4, atol=1e-5)
 
 
 def test_cascade_starts_from_an_x2_scn(tmp_path):

@@ -46,3 +46,9 @@ def test_y_of_gray_is_itself_and_half_rounds_away_from_zero():
     gray = torch.randint(0, 256, (1, 1, 4, 4), dtype=torch.uint8)
     assert rgb_to_y_bt601(gray) is gray
     assert round_half_away(torch.tensor([0.5, 1.5, 2.5, -0.5])).tolist() == [1.0, 2.0, 3.0, -1.0]
+
+
+def test_uint8_y_ties_round_up():
+    # (5, 65, 25): Y = 16 + (65.481 * 5 + 128.553 * 65 + 24.966 * 25) / 255 = 16 + 9307.5 / 255 = 52.5
+    # in the uint8 path's arithmetic; random pixels almost never land on such a tie
+    assert rgb_to_ycbcr_bt601(_px(5, 65, 25)).flatten().tolist()[0] == 53

@@ -88,6 +88,11 @@ def test_schedules(tmp_path, synthetic_images):
     assert lr_at_step(step, 19) == pytest.approx(1e-3) and lr_at_step(step, 20) == pytest.approx(1e-4)
     warm = load_config(recipe, ["schedule.warmup_steps=10"])
     assert lr_at_step(warm, 0) == pytest.approx(1e-4)
+    # the cosine runs over the steps after the warm-up: full at its start, half midway, floor at the end
+    assert lr_at_step(warm, 9) == lr_at_step(warm, 10) == pytest.approx(1e-3)
+    assert lr_at_step(warm, 55) == pytest.approx(0.5e-3)
+    floored = load_config(recipe, ["schedule.warmup_steps=10", "schedule.min_factor=0.1"])
+    assert lr_at_step(floored, 100) == pytest.approx(1e-4)
 
 
 def test_adjustable_clipping_scales_with_learning_rate(tmp_path, synthetic_images):
@@ -99,6 +104,17 @@ def test_adjustable_clipping_scales_with_learning_rate(tmp_path, synthetic_image
         model.weight.grad = torch.full_like(model.weight, 100.0)
         trainer.clip_gradients(model, lr)
         assert model.weight.grad.max().item() == pytest.approx(0.01 / lr)
+
+
+def test_norm_and_value_clipping(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=10)
+    model = torch.nn.Linear(3, 1)
+    grad = torch.tensor([[100.0, -0.5, 2.0]])
+    for mode, expected in (("norm", grad / grad.norm()), ("value", torch.tensor([[1.0, -0.5, 1.0]])), ("none", grad)):
+        trainer = Trainer(load_config(recipe, [f'clip.mode="{mode}"', "clip.value=1.0"]), tmp_path / mode, progress=False)
+        model.weight.grad = grad.clone()
+        trainer.clip_gradients(model, 0.1)
+        torch.testing.assert_close(model.weight.grad, expected)
 
 
 def test_per_layer_learning_rates(tmp_path, synthetic_images):

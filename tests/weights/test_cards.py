@@ -112,3 +112,17 @@ def test_compare_of_cards_without_common_cells_is_a_one_line_error(tmp_path, cap
     assert compare.main([str(tmp_path / "old.json"), str(tmp_path / "old.json")]) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(line.startswith("error: ") for line in err)
+
+
+def test_loading_checks_the_files_sha256_against_its_card(tmp_path):
+    from superres.errors import WeightsError
+    from superres.weights.store import load_weights
+
+    path = save_weights(tmp_path / "w.safetensors", {"conv.weight": torch.arange(64.0).view(4, 16)}, {"name": "w"})
+    torch.testing.assert_close(load_weights(path).tensors["conv.weight"], torch.arange(64.0).view(4, 16))
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01  # one bit of the last tensor value
+    path.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="sha256"):
+        load_weights(path)
+    assert load_weights(path, verify=False).tensors["conv.weight"].shape == (4, 16)  # asked for: no check
