@@ -21,7 +21,6 @@ from _timing import best_time  # noqa: E402
 from superres.cli.models import collect_rows  # noqa: E402
 from superres.evaluation.benchmark import evaluate  # noqa: E402
 from superres.methods.registry import get_method  # noqa: E402
-from superres.weights.cards import card_psnr  # noqa: E402
 
 
 def ms_per_megapixel(name: str, scale: float, side: int = 128) -> float:
