@@ -36,3 +36,19 @@ def test_overwrite_replaces_and_a_failed_encode_leaves_the_old_file(tmp_path: Pa
         atomic_write(target, failing, overwrite=True)
     assert target.read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+def test_refuse_to_replace_inputs_sees_through_dots_symlinks_and_hard_links(tmp_path: Path) -> None:
+    import os
+
+    from superres.errors import ImageWriteError
+    from superres.io.atomic import refuse_to_replace_inputs
+
+    source = tmp_path / "in.png"
+    source.write_bytes(b"x")
+    (tmp_path / "link.png").symlink_to(source)
+    os.link(source, tmp_path / "hard.png")
+    for target in (source, tmp_path / "." / "in.png", tmp_path / "link.png", tmp_path / "hard.png"):
+        with pytest.raises(ImageWriteError, match="would replace the input"):
+            refuse_to_replace_inputs(target, [tmp_path / "other.png", source])
+    refuse_to_replace_inputs(tmp_path / "new.png", [source])  # a new name is fine

@@ -161,14 +161,9 @@ def _check_extension(target: Path) -> str | None:
     return None
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
-
-
 def _collect(args: argparse.Namespace) -> _Batch:
+    from superres.io.atomic import is_same_file
+
     batch = _Batch()
     pairs: list[tuple[Path, Path]] = []
     for arg in args.inputs:
@@ -194,7 +189,7 @@ def _collect(args: argparse.Namespace) -> _Batch:
     for source, target in pairs:
         reason = _check_extension(target)
         key = target.resolve() if target.parent.exists() else target.absolute()
-        if reason is None and _same_file(source, target):
+        if reason is None and is_same_file(source, target):
             reason = f"{str(source)!r}: the output would replace the input (give another name or --out-dir)"
         if reason is None and key in seen:
             reason = f"{str(source)!r}: same output {str(target)!r} as {str(seen[key])!r}"

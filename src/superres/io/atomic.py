@@ -12,7 +12,26 @@ import secrets
 from pathlib import Path
 from typing import IO, Callable
 
-__all__ = ["atomic_write", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["atomic_write", "write_bytes_atomic", "write_text_atomic", "is_same_file", "refuse_to_replace_inputs"]
+
+
+def is_same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether paths ``a`` and ``b`` name one file (through ``.``, ``..``, symlinks or hard links)."""
+    a, b = Path(a), Path(b)
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def refuse_to_replace_inputs(target: str | os.PathLike[str], inputs, *, what: str = "the output") -> None:
+    """Raise ``ImageWriteError`` if ``target`` is one of ``inputs`` (paths): a command never
+    writes over what it reads, ``--overwrite`` or not."""
+    from superres.errors import ImageWriteError
+
+    for source in inputs:
+        if is_same_file(source, target):
+            raise ImageWriteError(f"{what} {os.fspath(target)!r} would replace the input {os.fspath(source)!r}; give another name")
 
 
 def atomic_write(target: Path, encode: Callable[[IO[bytes]], None], overwrite: bool) -> None:
