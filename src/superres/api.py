@@ -56,6 +56,8 @@ def load_model(name: str = "default", *, scale: float | None = None, device: str
     """
     from superres.inference import prepare_method
 
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"model name must be a string, got {type(name).__name__}")
     if name == "default" and scale is None:
         raise InvalidArgumentError("load_model('default') needs a scale: the default model depends on it")
     if scale is None:
@@ -63,7 +65,7 @@ def load_model(name: str = "default", *, scale: float | None = None, device: str
         from superres.methods.registry import get_method
 
         return configure_method(get_method(name), device=resolve_device(device), precision=precision, method_name=name)
-    return prepare_method(name, float(scale), device=device, precision=precision)
+    return prepare_method(name, _scale(scale), device=device, precision=precision)
 
 
 def list_models() -> list:
@@ -108,7 +110,8 @@ def upscale(
               stored: no EXIF rotation;
             * a numpy array ``(H, W)`` or ``(H, W, C)``, C in 1..4 (L, LA, RGB,
               RGBA), ``uint8`` (0..255), ``uint16`` (0..65535) or float in
-              ``[0, 1]``; returns the same layout and dtype (floats unclipped);
+              ``[0, 1]``; returns the same layout and dtype (floats computed
+              and returned as floats: not rounded to 8 bits, not clipped);
             * a torch tensor ``(B, C, H, W)`` or ``(C, H, W)``, float in
               ``[0, 1]`` or uint8, C in 1..4 (2 and 4: the last is alpha);
               returns the same shape layout, dtype and device.
@@ -173,8 +176,14 @@ def _upscale_path(path: Path, output, overwrite: bool, method, scale: float, opt
     from superres.inference import upscale_array
     from superres.io import read_image, scale_suffix, write_image
 
+    from superres.errors import ImageReadError
+    from superres.io.atomic import refuse_to_replace_inputs
+
+    if not path.name or path.is_dir():
+        raise ImageReadError(f"{str(path)!r} is not an image file")
     # By default beside the input, as `superres upscale` does: photo.jpg -> photo_x3.jpg.
     target = path.with_name(path.stem + scale_suffix(scale) + path.suffix) if output is None else Path(output)
+    refuse_to_replace_inputs(target, [path])  # overwrite=True or not: the input is never lost
     if target.exists() and not overwrite:
         raise InvalidArgumentError(f"{str(target)!r} exists (pass overwrite=True)")
     loaded = read_image(path)
@@ -211,7 +220,7 @@ def _upscale_tensor_like(t, method, scale: float, options: dict):
     batched = t.dim() == 4
     x = t if t.dim() == 4 else t[None]
     if x.dtype == torch.uint8:
-        out = upscale_tensor(x.float() / 255, method, scale, **options)
+        out = upscale_tensor(x.float() / 255, method, scale, from_uint8=True, **options)
         out = torch.floor(out.to(torch.float64).clamp(0, 1) * 255 + 0.5).to(torch.uint8)
     elif x.is_floating_point():
         out = upscale_tensor(x, method, scale, **options).to(x.dtype)

@@ -13,6 +13,7 @@ from PIL import Image
 import superres
 from superres.errors import InvalidArgumentError, UnknownNameError
 from superres.io import read_image, write_image
+from superres.ops.resize import imresize_matlab
 
 
 def _pixels(h=14, w=17, c=3, dtype=np.uint8, seed=0):
@@ -36,7 +37,12 @@ def test_numpy_in_numpy_out():
     wide = superres.upscale(_pixels(c=4, dtype=np.uint16), 2.5)
     assert wide.shape == (35, 43, 4) and wide.dtype == np.uint16
     flt = superres.upscale(rgb.astype(np.float32) / 255, 2, model="bicubic")
-    assert flt.dtype == np.float32 and abs(flt.astype(np.float64) * 255 - out).max() < 0.51
+    assert flt.dtype == np.float32
+    # float in, float arithmetic: no rounding between the passes, no clipping (bicubic overshoots),
+    # even though every value here is a multiple of 1/255
+    chw = torch.from_numpy(rgb.astype(np.float32) / 255).permute(2, 0, 1)[None]
+    np.testing.assert_allclose(flt, imresize_matlab(chw, 2)[0].permute(1, 2, 0).numpy(), atol=1e-6)
+    assert flt.min() < 0 or flt.max() > 1
 
 
 def test_tensor_in_tensor_out():
@@ -109,6 +115,32 @@ def test_errors_are_superres_errors():
         superres.upscale([[1, 2], [3, 4]], 2)
     with pytest.raises(InvalidArgumentError, match="scale"):
         superres.load_model("default")
+    with pytest.raises(InvalidArgumentError, match="scale"):
+        superres.load_model("bicubic", scale="x")
+    with pytest.raises(InvalidArgumentError, match="string"):
+        superres.load_model(None)
+    # empty images: one clear error, whatever the kind of input
+    for empty in (np.zeros((0, 5, 3), np.uint8), np.zeros((4, 0), np.float32), torch.zeros(1, 3, 0, 4),
+                  Image.new("RGB", (0, 0))):
+        with pytest.raises(InvalidArgumentError, match="empty"):
+            superres.upscale(empty, 2, model="bicubic")
+    with pytest.raises(InvalidArgumentError, match="empty"):
+        superres.load_model("bicubic").upscale(torch.rand(2, 3, 0, 9), 2)
+
+
+def test_path_form_never_writes_over_its_input(tmp_path):
+    from superres.errors import ImageReadError, ImageWriteError
+
+    source = tmp_path / "in.png"
+    write_image(source, _pixels())
+    before = source.read_bytes()
+    for target in (source, tmp_path / "." / "in.png"):
+        with pytest.raises(ImageWriteError, match="would replace the input"):
+            superres.upscale(source, 2, model="bicubic", output=target, overwrite=True)
+    assert source.read_bytes() == before
+    for bad in ("", tmp_path):
+        with pytest.raises(ImageReadError, match="not an image file"):
+            superres.upscale(bad, 2, model="bicubic")
 
 
 def test_load_model_and_list_models(learned):

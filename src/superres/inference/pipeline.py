@@ -43,7 +43,6 @@ from superres.inference.tiling import (
     working_bytes_per_lr_pixel,
 )
 from superres.methods.base import SRMethod, output_size
-from superres.methods.interpolation import is_uint8_valued
 
 __all__ = ["prepare_method", "plan_for", "upscale_array", "upscale_tensor", "OUTPUT_COPIES"]
 
@@ -158,6 +157,8 @@ def upscale_array(
     if not isinstance(pixels, np.ndarray) or pixels.ndim != 3 or pixels.dtype not in (np.uint8, np.uint16):
         raise InvalidArgumentError("pixels must be an (H, W, C) uint8 or uint16 array")
     height, width, channels = pixels.shape
+    if height == 0 or width == 0:
+        raise InvalidArgumentError(f"pixels must not be empty, got shape {pixels.shape}")
     colour = _split_channels(channels)
     eight = pixels.dtype == np.uint8
     method = with_uint8_mode(method, eight)
@@ -226,12 +227,18 @@ def upscale_tensor(
     tile: int | None = None,
     device: torch.device | None = None,
     on_tile: Callable[[int, int], None] | None = None,
+    from_uint8: bool = False,
 ) -> torch.Tensor:
     """Upscale ``(B, C, H, W)`` float in [0, 1] (C: 1, 2, 3 or 4; the 2nd/4th is alpha) by ``scale``.
 
     Returns ``(B, C, ceil(H s), ceil(W s))`` float32 on ``lr``'s device
     (methods may overshoot [0, 1] slightly; nothing is clipped).  Each image
     of the batch is tiled on its own; the result is assembled on the CPU.
+    ``from_uint8``: ``lr`` holds 8-bit pixels divided by 255, to be processed as
+    the 8-bit image (the interpolation methods then resize as MATLAB resizes
+    uint8, rounding between passes, as :func:`upscale_array` does for uint8).
+    Otherwise the float values are used as they are, even where every one
+    happens to be a multiple of 1/255: the caller says what the data is.
     """
     if not isinstance(lr, torch.Tensor) or lr.dim() != 4 or not lr.is_floating_point():
         raise InvalidArgumentError("lr must be a (B, C, H, W) float tensor in [0, 1]")
@@ -244,9 +251,8 @@ def upscale_tensor(
     dev = device if device is not None else getattr(method, "device", None)
     for b in range(batch):
         item = lr[b : b + 1].float()
-        eight = is_uint8_valued(item)
-        m = with_uint8_mode(method, eight)
-        alpha = _alpha_method(eight) if colour != channels else None
+        m = with_uint8_mode(method, from_uint8)
+        alpha = _alpha_method(from_uint8) if colour != channels else None
         fixed = item.numel() * 4 + oh * ow * channels * 4
         plan = plan_for(m, scale, height, width, channels, fixed_bytes=fixed, max_memory=max_memory, tile=tile)
         out = torch.empty((1, channels, oh, ow), dtype=torch.float32)

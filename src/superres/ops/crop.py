@@ -14,6 +14,8 @@ def check_image_tensor(image: torch.Tensor, what: str = "image") -> None:
     if not isinstance(image, torch.Tensor) or image.dim() != 4:
         shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
         raise InvalidArgumentError(f"{what} must be a (B, C, H, W) tensor, got {shape}")
+    if image.numel() == 0:
+        raise InvalidArgumentError(f"{what} must not be empty, got shape {tuple(image.shape)}")
 
 
 def modcrop(image: torch.Tensor, scale: int) -> torch.Tensor:
