@@ -163,6 +163,8 @@ def upscale(
 
 
 def _scale(scale: Any) -> float:
+    if isinstance(scale, bool):  # float(True) is 1.0: a flag passed where the factor goes
+        raise InvalidArgumentError(f"scale must be a number, got {scale!r}")
     try:
         value = float(scale)
     except (TypeError, ValueError):

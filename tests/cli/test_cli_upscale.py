@@ -285,6 +285,8 @@ def test_scale_the_model_cannot_do(tmp_path, capsys, monkeypatch):
     assert main(["upscale", str(good), "-o", str(tmp_path / "o.png"), "-m", "only-x3", "-s", "2"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "supports scale 3, not 2" in err[0]
+    assert main(["upscale", str(good), "-o", str(tmp_path / "o.png"), "-m", "only-x3", "-s", "3.0000001"]) == 1
+    assert "not 3.0000001" in capsys.readouterr().err  # not "supports scale 3, not 3"
 
 
 @pytest.mark.parametrize("where", ["missing-folder", "parent-is-file", "bad-extension", "is-directory"])
@@ -300,6 +302,8 @@ def test_unwritable_output(tmp_path, capsys, where):
     assert main(["upscale", str(good), "-o", str(target)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("superres: error:")
+    if where == "is-directory":
+        assert "is a folder" in err[0] and "--out-dir" in err[0]
     assert _digest(good) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["good.png", "corrupt.png", "truncated.png", "empty.png", "not-an-image.png"])

@@ -119,6 +119,8 @@ def test_errors_are_superres_errors():
         superres.load_model("bicubic", scale="x")
     with pytest.raises(InvalidArgumentError, match="string"):
         superres.load_model(None)
+    with pytest.raises(InvalidArgumentError, match="scale"):
+        superres.upscale(_pixels(), True, model="bicubic")
     # empty images: one clear error, whatever the kind of input
     for empty in (np.zeros((0, 5, 3), np.uint8), np.zeros((4, 0), np.float32), torch.zeros(1, 3, 0, 4),
                   Image.new("RGB", (0, 0))):

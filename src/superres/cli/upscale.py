@@ -154,6 +154,8 @@ def _name_suffix(args: argparse.Namespace) -> str:
 def _check_extension(target: Path) -> str | None:
     from superres.io import SUPPORTED_EXTENSIONS
 
+    if target.is_dir():
+        return f"cannot write {str(target)!r}: it is a folder (use --out-dir for a folder)"
     if target.suffix.lower() not in SUPPORTED_EXTENSIONS:
         shown = repr(target.suffix) if target.suffix else "no extension"
         known = ", ".join(sorted(SUPPORTED_EXTENSIONS))

@@ -89,7 +89,7 @@ class SRMethod(ABC):
             raise InvalidArgumentError(f"scale must be between 1 and 64, got {scale!r}")
         if self.info.scales is not None and value not in self.info.scales:
             supported = ", ".join(f"{s:g}" for s in self.info.scales)
-            raise InvalidArgumentError(f"method {self.info.name!r} supports scale {supported}, not {value:g}")
+            raise InvalidArgumentError(f"method {self.info.name!r} supports scale {supported}, not {value:.12g}")
 
     @abstractmethod
     def _upscale(self, lr: torch.Tensor, scale: float) -> torch.Tensor:
