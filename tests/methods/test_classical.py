@@ -256,3 +256,75 @@ def test_landscape_and_portrait_give_the_same_result(data_dir, name):
         assert abs(scores[0] - scores[1]) < 0.1
     else:  # float32 ties in the patch search may flip a few matches: far under a grey level
         torch.testing.assert_close(landscape, portrait, rtol=0, atol=2e-3)
+
+
+# --- tiny images -----------------------------------------------------------------------------
+
+# glasner and selfex search 5 x 5 patches: an image with a side under 5 has none, and used to crash
+# with a raw F.unfold RuntimeError; such a step is now the bicubic upscale, then back-projection
+TINY_SIZES = [(1, 1), (1, 7), (7, 1), (4, 4), (5, 5), (4, 40), (2, 40)]
+TINY_METHODS = ["ibp", "btv", "gpp", "glasner", "selfex"]
+
+
+@pytest.mark.parametrize("scale", [2, 2.5])
+@pytest.mark.parametrize("size", TINY_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", TINY_METHODS)
+def test_tiny_images_upscale(name, size, scale):
+    """Any image size gives bicubic's output size, finite, near [0, 1], consistent with the LR input."""
+    from superres.methods.classical.back_projection import _downscale_to
+
+    lr = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(0))
+    sr = get_method(name).upscale(lr, scale)
+    assert sr.shape == get_method("bicubic").upscale(lr, scale).shape
+    assert sr.dtype == lr.dtype
+    assert torch.isfinite(sr).all()
+    assert float(sr.min()) > -1 and float(sr.max()) < 2  # overshoot, as bicubic's, but bounded
+    if name in ("glasner", "selfex", "ibp"):  # the final back-projection makes the Y agree with LR
+        y = lr[:, :1]
+        down = _downscale_to(get_method(name).upscale(y, scale).double(), size, scale)
+        assert float((down - y.double()).abs().max()) < 1e-3
+
+
+@pytest.mark.parametrize("name", ["glasner", "selfex"])
+def test_tiny_constant_image_stays_constant(name):
+    lr = torch.full((1, 1, 1, 1), 0.3)
+    sr = get_method(name).upscale(lr, 2.5)
+    assert sr.shape == (1, 1, 3, 3)
+    torch.testing.assert_close(sr, torch.full_like(sr, 0.3))
+
+
+@pytest.mark.parametrize("name", ["glasner", "selfex"])
+def test_step_without_patches_is_bicubic(name):
+    """A step from an image with a side under ``patch`` has no examples: it is MATLAB bicubic."""
+    from superres.methods.classical.glasner import glasner_step
+    from superres.methods.classical.selfex import selfex_step
+
+    step = {"glasner": glasner_step, "selfex": selfex_step}[name]
+    image = torch.rand(1, 1, 4, 40, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(step(image, (5, 50)), imresize_matlab(image, size=(5, 50)), rtol=0, atol=0)
+    wide = torch.rand(1, 1, 6, 40, generator=torch.Generator().manual_seed(1))
+    # a patch of 7 does not fit a 6-row image either; with the default 5 the examples add detail
+    torch.testing.assert_close(step(wide, (8, 50), patch=7), imresize_matlab(wide, size=(8, 50)), rtol=0, atol=0)
+    assert not torch.equal(step(wide, (8, 50)), imresize_matlab(wide, size=(8, 50)))
+
+
+def test_tiny_images_through_the_api():
+    """The audit's reproduction: a 4 x 40 RGB array upscaled with selfex."""
+    import numpy as np
+
+    import superres
+
+    out = superres.upscale(np.zeros((4, 40, 3), np.uint8), 2, "selfex")
+    assert out.shape == (8, 80, 3) and out.dtype == np.uint8
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 7), (4, 4), (5, 5)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_freeman_tiny_images(size, freeman_db):
+    from superres.errors import InvalidArgumentError
+
+    lr = torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(0))
+    sr = get_method("freeman").upscale(lr, 2)
+    assert sr.shape == (1, 3, 2 * size[0], 2 * size[1]) and torch.isfinite(sr).all()
+    with pytest.raises(InvalidArgumentError) as info:  # its databases are for x2, x3 and x4 only
+        get_method("freeman").upscale(lr, 2.5)
+    assert "\n" not in str(info.value)

@@ -25,9 +25,18 @@ about ``step = 1.25`` each); one step from ``I`` to the next size:
    :func:`~superres.methods.classical.back_projection.back_project`.
 
 After the last step a final back-projection makes the result consistent
-with the LR input.  The simplifications against the paper (integer-pixel
-matches instead of sub-pixel, a local search window, one nearest neighbour)
-and the resulting numbers are in ``docs/classical.md``.
+with the LR input.
+
+Tiny images: a step whose input ``I`` has a side under ``patch`` pixels (5) has
+no example patch at all (``I`` itself is the finest pyramid level), so steps
+1-3 reduce to step 1, the bicubic upscale ``U``, and back-projection (step 4)
+follows as usual.  An image that small on a side all the way up (a 1 x 1 or
+2 x 40 input at x2, say) is bicubic plus back-projection, like ``ibp``; a
+larger one switches to example-based steps as soon as its current size allows.
+
+The simplifications against the paper (integer-pixel matches instead of
+sub-pixel, a local search window, one nearest neighbour) and the resulting
+numbers are in ``docs/classical.md``.
 
 Paper: D. Glasner, S. Bagon, M. Irani, "Super-resolution from a single image", ICCV 2009.
 """
@@ -116,8 +125,13 @@ def glasner_step(
     detail_gain: float = 0.5,
     stride: int = 2,
 ) -> torch.Tensor:
-    """Steps 1-3 of the module docstring: ``(1, 1, h, w)`` -> ``(1, 1, *size)``, before back-projection."""
+    """Steps 1-3 of the module docstring: ``(1, 1, h, w)`` -> ``(1, 1, *size)``, before back-projection.
+
+    An ``image`` with a side under ``patch`` has no example patch: the step is the bicubic upscale.
+    """
     upscaled = imresize_matlab(image, size=size)
+    if min(image.shape[-2:]) < patch:
+        return upscaled
     ratio_h, ratio_w = size[0] / image.shape[-2], size[1] / image.shape[-1]
     queries = _centred(unfold_patches(upscaled, patch, stride))
     best = torch.full((queries.shape[0],), float("inf"), dtype=image.dtype)
@@ -141,6 +155,9 @@ class Glasner(YChannelMethod):
     ``detail_gain`` (fraction of the found high band added, 0.5),
     ``stride`` (of the query patch grid, 2; 1 is 3x slower for +0.03 dB on Set5),
     ``bp_iterations`` (back-projection per step, 10; 20 at the end).
+
+    Any image size works: a step from an image with a side under ``patch`` pixels
+    has no example patches and is bicubic + back-projection only (module docstring).
     """
 
     def __init__(

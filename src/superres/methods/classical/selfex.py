@@ -30,6 +30,12 @@ entries carry a position and a geometric transform.  Here, one upscaling step
    (:func:`~superres.methods.classical.back_projection.back_project`), after
    each step and at the end.
 
+Tiny images: as in :mod:`~superres.methods.classical.glasner`, a step whose
+input has a side under ``patch`` pixels (5) has no example patch to search, so
+it is the bicubic upscale ``U`` followed by back-projection; an image that small
+on a side all the way up (1 x 1, 2 x 40 at x2, ...) comes out as bicubic plus
+back-projection, like ``ibp``.
+
 Not reproduced: the perspective (planar) transforms found from detected
 vanishing points and the plane-compatibility cost (``A`` is affine only),
 and the paper's sub-band details; see ``docs/classical.md`` for the numbers
@@ -188,8 +194,13 @@ def selfex_step(
     generator: torch.Generator | None = None,
     **search_options,
 ) -> torch.Tensor:
-    """Steps 1-3 of the module docstring: ``(1, 1, h, w)`` -> ``(1, 1, *size)``, before back-projection."""
+    """Steps 1-3 of the module docstring: ``(1, 1, h, w)`` -> ``(1, 1, *size)``, before back-projection.
+
+    An ``image`` with a side under ``patch`` has no example patch: the step is the bicubic upscale.
+    """
     upscaled = imresize_matlab(image, size=size)
+    if min(image.shape[-2:]) < patch:
+        return upscaled
     ratio_h, ratio_w = size[0] / image.shape[-2], size[1] / image.shape[-1]
     queries = unfold_patches(upscaled, patch, stride)
     queries = queries - queries.mean(1, keepdim=True)
@@ -231,6 +242,9 @@ class SelfEx(YChannelMethod):
     (10 per step, 20 at the end), ``seed`` (0: results are reproducible), and
     the search ranges ``max_angle`` (pi), ``max_log_scale`` (0.3),
     ``max_shear`` (0.3), ``mirror`` (True).
+
+    Any image size works: a step from an image with a side under ``patch`` pixels
+    has no example patches and is bicubic + back-projection only (module docstring).
     """
 
     def __init__(
