@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Iterable
+from pathlib import Path
 
 from superres.errors import InvalidArgumentError
 
@@ -42,3 +45,37 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise InvalidArgumentError(message)
+
+
+def check_output_file(target: Path, inputs: Iterable[Path], *, overwrite: bool, what: str = "the output") -> None:
+    """Refuse, before any work, an output file that cannot or may not be written: one of
+    ``inputs`` (``--overwrite`` or not), a folder, a missing or non-folder parent, a parent we
+    may not write in, or an existing file without ``overwrite``.  Raises ``ImageWriteError``."""
+    from superres.errors import ImageWriteError
+    from superres.io.atomic import refuse_to_replace_inputs
+
+    name = os.fspath(target)
+    refuse_to_replace_inputs(target, inputs, what=what)
+    parent = target.parent
+    if not parent.exists():
+        raise ImageWriteError(f"cannot write {name!r}: folder {os.fspath(parent)!r} does not exist")
+    if not parent.is_dir():
+        raise ImageWriteError(f"cannot write {name!r}: {os.fspath(parent)!r} is not a folder")
+    if target.is_dir():
+        raise ImageWriteError(f"cannot write {name!r}: is a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ImageWriteError(f"cannot write {name!r}: permission denied")
+    if not overwrite and (target.exists() or target.is_symlink()):
+        raise ImageWriteError(f"{name!r} exists (use --overwrite)")
+
+
+def check_image_output(target: Path, inputs: Iterable[Path], *, overwrite: bool, what: str = "the output") -> None:
+    """:func:`check_output_file` for an image, whose extension must also be one we write."""
+    from superres.errors import ImageWriteError
+    from superres.io import SUPPORTED_EXTENSIONS
+
+    if target.suffix.lower() not in SUPPORTED_EXTENSIONS:
+        shown = repr(target.suffix) if target.suffix else "no extension"
+        raise ImageWriteError(f"cannot write {os.fspath(target)!r}: unknown image extension {shown} "
+                              f"(use {', '.join(sorted(SUPPORTED_EXTENSIONS))})")
+    check_output_file(target, inputs, overwrite=overwrite, what=what)

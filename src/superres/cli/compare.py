@@ -16,7 +16,7 @@ import math
 import sys
 from pathlib import Path
 
-from superres.cli.common import parse_list, parse_scale
+from superres.cli.common import check_image_output, parse_list, parse_scale
 from superres.errors import InvalidArgumentError
 
 #: displayed side (pixels) a crop is magnified towards, by an integer nearest-neighbour zoom
@@ -33,6 +33,16 @@ def _crop_arg(text: str) -> tuple[int, int, int, int]:
     return values  # type: ignore[return-value]
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compare",
@@ -46,8 +56,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", "-s", type=parse_scale, default=3.0, help="scale factor (default 3)")
     p.add_argument("--crop", type=_crop_arg, metavar="X,Y,W,H",
                    help="region of the original to show (default: a centred square of up to 96 pixels)")
-    p.add_argument("--zoom", type=int, help=f"integer magnification of the crops (default: towards {PANEL_TARGET} px)")
-    p.add_argument("--columns", type=int, help="panels per row (default: up to 4)")
+    p.add_argument("--zoom", type=_positive_int, help=f"integer magnification of the crops (default: towards {PANEL_TARGET} px)")
+    p.add_argument("--columns", type=_positive_int, help="panels per row (default: up to 4)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="grid image to write (PNG recommended)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     p.set_defaults(run=run)
@@ -69,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
     from superres.io import read_image, write_image
 
     target = Path(args.output)
-    if target.exists() and not args.overwrite:
-        raise InvalidArgumentError(f"{args.output!r} exists (use --overwrite)")
+    # the grid never replaces the original, --overwrite or not; all refused before any work
+    check_image_output(target, [Path(args.image)], overwrite=args.overwrite, what="the grid")
     scale = args.scale
     methods = [prepare_method(name, scale, device="auto") for name in args.methods]
     loaded = read_image(args.image)
@@ -98,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     for label, method in zip(labels, methods):
         if sys.stderr.isatty():
             print(f"{label:<{width}} ...", end="\r", file=sys.stderr, flush=True)
-        sr = upscale_tensor(lr.float() / 255, method, scale)
+        sr = upscale_tensor(lr.float() / 255, method, scale, from_uint8=True)
         sr8 = torch.clamp(torch.floor(sr.to(torch.float64) * 255 + 0.5), 0, 255).to(torch.uint8)
         p, s = protocol_metrics(sr8, hr, shave=math.ceil(scale))
         print(f"{label:<{width}} {p.item():7.2f} {s.item():7.4f}")

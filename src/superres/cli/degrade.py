@@ -26,34 +26,80 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _check_folder(folder: Path, hr_dir: Path, option: str) -> None:
+    """Refuse an output folder that is a file or the HR folder itself, before anything is written."""
+    from superres.errors import ImageWriteError, InvalidArgumentError
+    from superres.io.atomic import is_same_file
+
+    if folder.exists() and not folder.is_dir():
+        raise InvalidArgumentError(f"{option} {str(folder)!r} exists and is not a folder")
+    if is_same_file(folder, hr_dir):
+        raise ImageWriteError(f"{option} {str(folder)!r} is the HR folder: its images would be replaced; "
+                              f"give another folder")
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from superres.data.datasets import list_image_files
+    from superres.data.datasets import list_image_files, modcrop_multiple
     from superres.degradation.pipelines import bicubic_downscale, get_degradation, modcrop_to_scale
-    from superres.errors import DataNotFoundError
-    from superres.io import read_image, write_image
+    from superres.errors import DataNotFoundError, ImageWriteError, InvalidArgumentError
+    from superres.io import read_image, read_image_size, write_image
+    from superres.io.atomic import is_same_file, refuse_to_replace_inputs
 
     if not args.hr_dir.is_dir():
         raise DataNotFoundError(f"{str(args.hr_dir)!r} is not a folder")
+    # Everything is checked before the first file is written: a run either does the whole
+    # folder or refuses with one line, leaving nothing half-done.
+    _check_folder(args.lr_dir, args.hr_dir, "LR_DIR")
+    if args.hr_out:
+        _check_folder(args.hr_out, args.hr_dir, "--hr-out")
+        if is_same_file(args.hr_out, args.lr_dir):
+            raise InvalidArgumentError(f"--hr-out {str(args.hr_out)!r} is the LR folder: the HR and LR images "
+                                       f"would have the same names; give another folder")
+    multiple = modcrop_multiple(args.scale)  # refuses a scale that is not a simple fraction
+    degrade = bicubic_downscale if args.degradation == "bicubic" else get_degradation(args.degradation)
+    if args.degradation == "gaussian" and not float(args.scale).is_integer():
+        raise InvalidArgumentError(f"--degradation gaussian needs an integer scale, got {args.scale:g}")
     files = list_image_files(args.hr_dir)
     if not files:
         raise DataNotFoundError(f"no images in {str(args.hr_dir)!r}")
-    args.lr_dir.mkdir(parents=True, exist_ok=True)
-    if args.hr_out:
-        args.hr_out.mkdir(parents=True, exist_ok=True)
+    names: dict[str, Path] = {}
     for path in files:
+        name = path.with_suffix(".png").name
+        if name in names:
+            raise InvalidArgumentError(f"{str(names[name])!r} and {str(path)!r} would both be written as "
+                                       f"{name!r}; move or rename one")
+        names[name] = path
+        height, width = read_image_size(path)
+        if min(height, width) < multiple:
+            raise InvalidArgumentError(f"{str(path)!r} is {width}x{height}: too small for x{args.scale:g} "
+                                       f"(each side needs at least {multiple} pixels)")
+    targets = [args.lr_dir] + ([args.hr_out] if args.hr_out else [])
+    for folder in targets:
+        for name, path in names.items():
+            target = folder / name
+            refuse_to_replace_inputs(target, [path])
+            if target.is_dir():
+                raise ImageWriteError(f"cannot write {str(target)!r}: is a directory")
+            if not args.overwrite and (target.exists() or target.is_symlink()):
+                raise ImageWriteError(f"{str(target)!r} exists (use --overwrite)")
+    for folder in targets:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ImageWriteError(f"cannot create {str(folder)!r}: {exc.strerror or exc}") from None
+    for name, path in names.items():
         image = read_image(path)
         pixels = image.pixels
         if pixels.dtype != np.uint8:
             pixels = np.clip(np.floor(pixels / 257 + 0.5), 0, 255).astype(np.uint8)
         hr = modcrop_to_scale(torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None], args.scale)
         if args.degradation == "bicubic":
-            lr = bicubic_downscale(hr, args.scale, border=args.border)
+            lr = degrade(hr, args.scale, border=args.border)
         else:
-            lr = get_degradation(args.degradation)(hr, args.scale)
-        name = path.with_suffix(".png").name
+            lr = degrade(hr, args.scale)
         write_image(args.lr_dir / name, lr[0].permute(1, 2, 0).numpy(), overwrite=args.overwrite)
         if args.hr_out:
             write_image(args.hr_out / name, hr[0].permute(1, 2, 0).numpy(), overwrite=args.overwrite)

@@ -6,7 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from superres.cli.common import add_data_dir, parse_list, parse_scales
+from superres.cli.common import add_data_dir, check_output_file, parse_list, parse_scales
+
+
+def _scales(text: str) -> list[float]:
+    """A non-empty comma-separated list of scales (argparse type)."""
+    scales = parse_scales(text)
+    if not scales:
+        raise argparse.ArgumentTypeError(f"invalid scale {text!r}: give at least one, e.g. 2 or 2,3,4")
+    return scales
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="method name(s), comma-separated (default: bicubic); NAME=FILE.safetensors runs a learned "
                         "method with weights of your own, e.g. vdsr,vdsr=runs/vdsr/best.safetensors")
     p.add_argument("--dataset", "-d", type=parse_list, default=["Set5"], help="set name(s) or folder(s) of HR images (default: Set5)")
-    p.add_argument("--scale", "-s", type=parse_scales, default=[2.0, 3.0, 4.0], help="scale(s), comma-separated (default: 2,3,4)")
+    p.add_argument("--scale", "-s", type=_scales, default=[2.0, 3.0, 4.0], help="scale(s), comma-separated (default: 2,3,4)")
     add_data_dir(p)
     p.add_argument("--lr-mode", choices=["rgb", "y-float"], default="rgb",
                    help="rgb: methods get the uint8 RGB LR (Huang et al.'s protocol, default); "
@@ -32,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mean-only", action="store_true", help="table format: only the mean rows")
     p.add_argument("--save-dir", type=Path, help="write the SR images under DIR/method/dataset/xS/")
     p.add_argument("--output", "-o", type=Path, help="also write the report to this file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
     p.add_argument("--html", type=Path, metavar="DIR",
                    help="also write a web page comparing the methods to DIR/index.html: mean and per-image "
                         "scores, and a side-by-side viewer with a split slider and zoom (opens from disk)")
@@ -46,8 +55,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before the evaluation runs, a report file or --save-dir that cannot or may not be
+    written: a missing or non-folder parent, a folder, an existing file without --overwrite, or
+    one of the files the evaluation reads (--overwrite or not)."""
     from superres.errors import InvalidArgumentError
+
+    save_dir = args.save_dir
+    if save_dir is not None and save_dir.exists() and not save_dir.is_dir():
+        raise InvalidArgumentError(f"--save-dir {str(save_dir)!r} exists and is not a folder")
+    if args.output is None:
+        return
+    from superres.data.datasets import benchmark_images
+    from superres.methods.registry import split_method_spec
+
+    inputs: list[Path] = []
+    for spec in args.method:
+        weights = split_method_spec(spec)[1]
+        if weights is not None:
+            inputs += [Path(weights), Path(weights).with_suffix(".json")]
+    for dataset in args.dataset:
+        for scale in args.scale:
+            for item in benchmark_images(dataset, scale, data_dir=args.data_dir):
+                inputs += [item.hr_path] + ([item.lr_path] if item.lr_path is not None else [])
+    check_output_file(args.output, inputs, overwrite=args.overwrite, what="the report")
+
+
+def run(args: argparse.Namespace) -> int:
+    from superres.errors import ImageWriteError, InvalidArgumentError
     from superres.evaluation.benchmark import evaluate, evaluation_precision
     from superres.methods.registry import split_method_spec
 
@@ -62,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if args.write_card and args.self_ensemble is not None:
         # a card's scores are those of the weights run as the card says
         raise InvalidArgumentError("--write-card records the cards' own inference: drop --self-ensemble")
+    _check_outputs(args)
     from superres.evaluation.report import format_results
 
     def progress(run_result, image) -> None:
@@ -109,5 +145,10 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         from superres.io.atomic import write_text_atomic
 
-        write_text_atomic(args.output, text)
+        try:
+            write_text_atomic(args.output, text, overwrite=args.overwrite)
+        except FileExistsError:
+            raise ImageWriteError(f"{str(args.output)!r} exists (use --overwrite)") from None
+        except OSError as exc:
+            raise ImageWriteError(f"cannot write {str(args.output)!r}: {exc.strerror or exc}") from None
     return 0

@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from superres.cli.common import check_image_output
+
 if TYPE_CHECKING:  # numpy and torch load on first use: `superres --help` stays fast
     import numpy as np
+
+
+def _factor(text: str) -> float:
+    """A resize factor: a positive, finite number (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid scale {text!r}: not a number") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"invalid scale {text!r}: must be a positive number")
+    return value
+
+
+def _memory(text: str) -> int:
+    from superres.errors import InvalidArgumentError
+    from superres.inference.device import parse_memory
+
+    try:
+        return parse_memory(text)
+    except InvalidArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,13 +39,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", type=Path)
     p.add_argument("output", type=Path)
     size = p.add_mutually_exclusive_group(required=True)
-    size.add_argument("--scale", "-s", type=float, help="factor, e.g. 0.5 or 3 (output = ceil(scale * size))")
+    size.add_argument("--scale", "-s", type=_factor, help="factor, e.g. 0.5 or 3 (output = ceil(scale * size))")
     size.add_argument("--size", metavar="HxW", help="output size, e.g. 480x640")
     p.add_argument("--kernel", "-k", default="bicubic", choices=["bicubic", "bilinear", "nearest", "box", "triangle", "lanczos2", "lanczos3"])
     p.add_argument("--no-antialias", action="store_true", help="do not widen the kernel when shrinking")
     p.add_argument("--border", choices=["replicate", "symmetric"], default="replicate",
                    help="replicate: MATLAB of the classic benchmarks (default); symmetric: current MATLAB")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT (never the input)")
+    p.add_argument("--max-memory", type=_memory, metavar="SIZE",
+                   help="memory budget of the resize, e.g. 4G (default: half the RAM, at most 8G)")
     p.set_defaults(run=run)
 
 
@@ -32,7 +58,40 @@ def parse_size(text: str) -> tuple[int, int]:
         h, w = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise InvalidArgumentError(f"--size must look like 480x640, got {text!r}") from None
+    if h < 1 or w < 1:
+        raise InvalidArgumentError(f"--size must be positive, got {text!r}")
     return h, w
+
+
+def check_resize_size(height: int, width: int, channels: int, itemsize: int, out_h: int, out_w: int,
+                      *, max_memory: int | None = None, what: str = "the image") -> None:
+    """Refuse a resize whose output is above the pixel limit of the image reader (env
+    ``SUPERRES_MAX_PIXELS``) or whose arithmetic would not fit in ``max_memory`` (default: as
+    ``superres upscale``, half the RAM, at most 8 GiB), before allocating anything."""
+    from superres.errors import InvalidArgumentError
+    from superres.inference.device import default_max_memory, format_bytes
+    from superres.inference.pipeline import OUTPUT_COPIES
+    from superres.io.image import MAX_PIXELS_ENV, resolve_max_pixels
+
+    limit = resolve_max_pixels()
+    if out_h * out_w > limit:
+        raise InvalidArgumentError(
+            f"resizing {what} ({width}x{height}) to {out_w}x{out_h} gives {out_h * out_w} pixels, above the limit "
+            f"of {limit} pixels (raise it with {MAX_PIXELS_ENV})"
+        )
+    # float32 arithmetic for 8-bit pixels, float64 for 16-bit: the input copy, the first pass
+    # and its padded copy, the second pass and its interleaved copy, then the output and the
+    # writer's copies of it.
+    compute = 4 if itemsize == 1 else 8
+    between = max(height, out_h) * max(width, out_w)
+    need = channels * (height * width * compute + 2 * between * compute + 2 * out_h * out_w * compute
+                       + out_h * out_w * itemsize * (1 + OUTPUT_COPIES))
+    budget = default_max_memory() if max_memory is None else int(max_memory)
+    if need > budget:
+        raise InvalidArgumentError(
+            f"resizing {what} ({width}x{height}) to {out_w}x{out_h} needs about {format_bytes(need)}, more than "
+            f"the memory budget of {format_bytes(budget)} (raise --max-memory)"
+        )
 
 
 def resize_pixels(pixels: np.ndarray, *, scale: float | None = None, size: tuple[int, int] | None = None,
@@ -55,9 +114,19 @@ def resize_pixels(pixels: np.ndarray, *, scale: float | None = None, size: tuple
 
 def run(args: argparse.Namespace) -> int:
     from superres.io import read_image, write_image
+    from superres.ops.resize import output_size_for_scale
 
-    image = read_image(args.input)
+    # everything that can be said about the output is said before the input is even read
     size = parse_size(args.size) if args.size else None
+    check_image_output(args.output, [args.input], overwrite=args.overwrite)
+    image = read_image(args.input)
+    height, width, channels = image.pixels.shape
+    if size is not None:
+        out_h, out_w = size
+    else:
+        out_h, out_w = output_size_for_scale(height, args.scale), output_size_for_scale(width, args.scale)
+    check_resize_size(height, width, channels, image.pixels.itemsize, out_h, out_w,
+                      max_memory=args.max_memory, what=repr(str(args.input)))
     out = resize_pixels(
         image.pixels,
         scale=args.scale,

@@ -209,9 +209,13 @@ def distinct_folder(label: str, taken: dict[str, str], reserved: frozenset[str] 
 
 def save_uint8(path: Path, image: torch.Tensor) -> None:
     """Write a ``(1, C, H, W)`` image (float 0..1, or uint8) as PNG, rounded as the metrics round it."""
+    from superres.errors import ImageWriteError
     from superres.io import write_image
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, no permission, ...
+        raise ImageWriteError(f"cannot create the folder {str(path.parent)!r}: {exc.strerror or exc}") from None
     pixels = quantize_uint8(image)[0].permute(1, 2, 0).numpy()
     write_image(path, pixels, overwrite=True)
 

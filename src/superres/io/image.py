@@ -60,6 +60,8 @@ __all__ = [
     "LoadedImage",
     "image_to_tensor",
     "read_image",
+    "read_image_size",
+    "resolve_max_pixels",
     "scale_suffix",
     "tensor_to_image",
     "write_image",
@@ -190,7 +192,8 @@ def _os_reason(error: OSError) -> str:
     return _one_line(reason[:1].lower() + reason[1:])
 
 
-def _resolve_max_pixels(max_pixels: int | None) -> int:
+def resolve_max_pixels(max_pixels: int | None = None) -> int:
+    """The pixel limit of the reader: ``max_pixels``, else ``$SUPERRES_MAX_PIXELS``, else the default."""
     if max_pixels is None:
         env = os.environ.get(MAX_PIXELS_ENV, "").strip()
         if not env:
@@ -209,6 +212,21 @@ def _resolve_max_pixels(max_pixels: int | None) -> int:
     return max_pixels
 
 
+def read_image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """``(height, width)`` of an image file from its header, without decoding the pixels (a
+    folder of inputs can be checked before any output is written).  A file the header read
+    cannot open is read whole, so that :func:`read_image` names the problem
+    (:class:`ImageReadError`).  EXIF orientation is not applied."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=_READ_FORMATS) as im:
+                width, height = im.size
+    except Exception:
+        height, width = read_image(path).pixels.shape[:2]
+    return height, width
+
+
 def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> LoadedImage:
     """Read a PNG, JPEG, BMP, TIFF or WebP file into an upright (H, W, C) array.
 
@@ -217,7 +235,7 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -
     before any pixel is decoded. Every problem with the file itself raises
     :class:`ImageReadError` with a one-line message naming the file.
     """
-    limit = _resolve_max_pixels(max_pixels)
+    limit = resolve_max_pixels(max_pixels)
     file = Path(path)
     name = os.fspath(path)
     try:
