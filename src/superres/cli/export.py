@@ -17,8 +17,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("model", metavar="MODEL", help="learned method name (see `superres models`), 'default', or a .safetensors weights file")
     p.add_argument("-s", "--scale", type=parse_scale, required=True, help="scale whose network to export")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="ONNX file to write")
-    p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="ONNX file to write (name ending in .onnx)")
+    p.add_argument("--opset", type=int, default=17,
+                   help="ONNX opset (default 17): one the installed torch exports, 7 to 23 for torch 2.13 "
+                        "(some models need 10 or higher)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     p.set_defaults(run=run)
 

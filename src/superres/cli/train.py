@@ -7,6 +7,8 @@ Runs under ``torchrun --nproc-per-node N -m superres train ...`` unchanged
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -30,19 +32,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def _check_run_dir(run_dir: Path) -> None:
+    """A run folder that is a file, or lies under one, or cannot be made: one line, before any work."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise InvalidArgumentError(f"--run-dir {str(run_dir)!r} is a file, not a folder")
+    existing = run_dir
+    while not existing.exists():  # the nearest existing folder above: the run folder is made in it
+        if existing.parent == existing:
+            return
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InvalidArgumentError(f"cannot make run folder {str(run_dir)!r}: {str(existing)!r} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InvalidArgumentError(f"cannot write run folder {str(run_dir)!r}: {str(existing)!r} is not writable")
+
+
 def run(args: argparse.Namespace) -> int:
     from superres.training.config import load_config
     from superres.training.trainer import Trainer
 
+    if args.time_budget is not None and not (math.isfinite(args.time_budget) and args.time_budget > 0):
+        raise InvalidArgumentError(f"--time-budget must be a positive number of seconds, got {args.time_budget}")
     config = load_config(args.recipe, args.overrides)
     run_dir = args.run_dir or Path("runs") / config.name
+    _check_run_dir(run_dir)
     # the card records the command as typed, whatever started it (`superres`, `python -m superres`,
     # torchrun, main([...])): --time-budget, --run-dir and --data-dir belong to what the run was
     typed = getattr(args, "argv", None) or sys.argv[1:]
     command = "superres " + shlex.join(typed)
     trainer = Trainer(config, run_dir, data_dir=args.data_dir, progress=not args.quiet, command=command)
-    if args.time_budget is not None and args.time_budget <= 0:
-        raise InvalidArgumentError(f"--time-budget must be positive, got {args.time_budget}")
     result = trainer.train(restart=args.restart, time_budget_s=args.time_budget)
     if trainer.is_main:
         print(f"{config.name}: {result.step} steps, best validation PSNR {result.best_psnr:.3f} dB, "

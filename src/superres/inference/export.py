@@ -23,7 +23,10 @@ import contextlib
 import copy
 import math
 import os
+import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -33,7 +36,17 @@ from superres.errors import InvalidArgumentError, SuperresError
 from superres.methods.base import SRMethod
 from superres.models.ensemble import forward_takes_scale, inference_network
 
-__all__ = ["export_onnx", "network_for_export"]
+__all__ = ["export_onnx", "network_for_export", "supported_opsets"]
+
+
+def supported_opsets() -> range:
+    """The ONNX opsets the installed torch exports (7 to 23 for torch 2.13)."""
+    try:
+        from torch.onnx import _constants
+
+        return range(int(_constants.ONNX_MIN_OPSET), int(_constants.ONNX_MAX_OPSET) + 1)
+    except (ImportError, AttributeError):  # a torch that moved its constants: what 2.13 supports
+        return range(7, 24)
 
 
 class _WithScale(nn.Module):
@@ -101,6 +114,14 @@ def export_onnx(
     ONNX with dynamic N, H and W, written atomically; returns ``path``.
     """
     target = Path(path)
+    opsets = supported_opsets()
+    if isinstance(opset, bool) or not isinstance(opset, int) or opset not in opsets:
+        raise InvalidArgumentError(
+            f"ONNX opset {opset!r} is not supported: torch {torch.__version__.split('+')[0]} exports opsets "
+            f"{opsets.start} to {opsets.stop - 1}"
+        )
+    if target.suffix.lower() != ".onnx":
+        raise InvalidArgumentError(f"the output file must end in .onnx, got {str(target)!r}")
     if target.exists() and not overwrite:
         raise InvalidArgumentError(f"{str(target)!r} exists (use --overwrite)")
     if not target.parent.is_dir():
@@ -134,7 +155,7 @@ def export_onnx(
 
 def _export(model: nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:
     axes = {"y": {0: "batch", 2: "height", 3: "width"}, "sr_y": {0: "batch", 2: "out_height", 3: "out_width"}}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _native_output_silenced():
         warnings.simplefilter("ignore")
         try:  # the TorchScript exporter: needs nothing beyond torch
             torch.onnx.export(model, (example,), str(path), input_names=["y"], output_names=["sr_y"],
@@ -146,6 +167,32 @@ def _export(model: nn.Module, example: torch.Tensor, path: Path, opset: int) -> 
         shapes = {"x": {0: dim("batch"), 2: dim("height", min=8), 3: dim("width", min=8)}}
         torch.onnx.export(model, (example,), str(path), input_names=["y"], output_names=["sr_y"],
                           dynamic_shapes=shapes, opset_version=max(opset, 18), dynamo=True)
+
+
+@contextlib.contextmanager
+def _native_output_silenced() -> Iterator[None]:
+    """Discard what is written to the stdout and stderr file descriptors meanwhile: torch's
+    TorchScript exporter prints its whole IR graph to stdout when it fails (its logging is always
+    on), whatever the error; the error itself is reported by the exception."""
+    saved: list[tuple[int, int]] = []
+    with tempfile.TemporaryFile() as sink:
+        try:
+            for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+                with contextlib.suppress(AttributeError, OSError, ValueError):
+                    stream.flush()
+                try:
+                    saved.append((fd, os.dup(fd)))
+                except OSError:  # not open: nothing to silence
+                    continue
+                os.dup2(sink.fileno(), fd)
+            yield
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(AttributeError, OSError, ValueError):
+                    stream.flush()
+            for fd, copy_of_fd in saved:
+                os.dup2(copy_of_fd, fd)
+                os.close(copy_of_fd)
 
 
 def _add_metadata(path: Path, props: dict[str, str]) -> None:

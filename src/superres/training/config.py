@@ -35,7 +35,9 @@ single keys; the trainer never mutates the config.  A recipe looks like::
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,19 +154,152 @@ _SECTIONS = {
 }
 
 
-def _coerce(cls, values: dict, where: str):
+#: the values a key may take (what the trainer and the patch sampler know)
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "model.input": ("upsampled", "lr"),
+    "data.patch_mode": ("random", "grid"),
+    "optim.name": ("sgd", "adam", "adamw"),
+    "schedule.name": ("constant", "step", "cosine"),
+    "clip.mode": ("none", "norm", "value", "adjustable"),
+    "train.loss": ("mse", "l1", "charbonnier"),
+    "train.precision": ("fp32", "bf16"),
+}
+
+#: key -> the interval a number (or every number of a list or table) must lie in, as
+#: "[low, high]" with ( ) for an open end and "inf" for none.  Keys not listed take any value of their type.
+_RANGES: dict[str, str] = {
+    "data.scales": "[1, inf)",
+    "data.downscales": "(0, 1]",
+    "data.patch_size": "[1, inf)",
+    "data.stride": "[1, inf)",
+    "data.label_border": "[0, inf)",
+    "optim.lr": "(0, inf)",
+    "optim.momentum": "[0, inf)",
+    "optim.betas": "[0, 1)",
+    "optim.weight_decay": "[0, inf)",
+    "optim.lr_multipliers": "[0, inf)",
+    "schedule.step_size": "[0, inf)",
+    "schedule.gamma": "(0, inf)",
+    "schedule.warmup_steps": "[0, inf)",
+    "schedule.min_factor": "[0, 1]",
+    "clip.value": "[0, inf)",
+    "train.steps": "[1, inf)",
+    "train.batch_size": "[1, inf)",
+    "train.loss_border": "[0, inf)",
+    "train.seed": "[0, 4294967295]",
+    "train.val_every": "[1, inf)",
+    "train.val_scales": "[1, inf)",
+    "train.checkpoint_every": "[1, inf)",
+    "train.log_every": "[1, inf)",
+    "train.threads": "[0, inf)",
+    "train.workers": "[0, inf)",
+}
+
+#: keys whose value may not be empty (a string, or a list)
+_NOT_EMPTY = {"model.architecture", "data.train", "data.scales", "data.downscales", "train.val_dataset"}
+
+
+def _bad(key: str, value: Any, expected: str) -> TrainingError:
+    return TrainingError(f"{key} must be {expected}, got {value!r}")
+
+
+def _convert(key: str, hint: Any, value: Any, text: str | None) -> Any:
+    """``value`` as the type ``hint`` of a config field (``text``: the ``--set`` text it came from, if any)."""
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        items = typing.get_args(hint)
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and items[-1] is Ellipsis:
+            value = [text if text is not None and items[0] is str else value]  # one value for a list of them
+        if not isinstance(value, list):
+            raise _bad(key, value, f"a list of {_type_name(items[0])}s")
+        if items[-1] is not Ellipsis and len(value) != len(items):
+            raise _bad(key, value, f"a list of {len(items)} {_type_name(items[0])}s")
+        return tuple(_convert(f"{key}[{i}]", items[0], v, None) for i, v in enumerate(value))
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _bad(key, value, "true or false")
+        return value
+    if hint is int:
+        if isinstance(value, float) and not isinstance(value, bool) and value.is_integer():
+            value = int(value)  # 1e4
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _bad(key, value, "an integer")
+        return value
+    if hint is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise _bad(key, value, "a number")
+        if not math.isfinite(value):
+            raise _bad(key, value, "a finite number")
+        return float(value)
+    if hint is str:
+        if text is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = text  # --set train.val_dataset=291: a name that reads as a number
+        if not isinstance(value, str):
+            raise _bad(key, value, "a string")
+        return value
+    if hint is dict:
+        if not isinstance(value, dict):
+            raise _bad(key, value, "a table, e.g. { key = value }")
+        return value
+    return value
+
+
+def _type_name(hint: Any) -> str:
+    return {int: "integer", float: "number", str: "string", bool: "boolean"}.get(hint, str(hint))
+
+
+def _check_range(key: str, value: Any) -> None:
+    interval = _RANGES[key]
+    low, high = (float(v) for v in interval[1:-1].split(","))
+    if high == math.inf:
+        expected = f"{'>=' if interval[0] == '[' else '>'} {interval[1:-1].split(',')[0]}"
+    else:
+        expected = f"in {interval}"
+    many = isinstance(value, (tuple, dict))
+    for v in value.values() if isinstance(value, dict) else value if many else [value]:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise _bad(key, value, "numbers" if many else "a number")
+        inside = (low <= v if interval[0] == "[" else low < v) and (v <= high if interval[-1] == "]" else v < high)
+        if not inside and many:
+            raise TrainingError(f"every value of {key} must be {expected}, got {value!r}")
+        if not inside:
+            raise _bad(key, value, expected)
+
+
+def _coerce(cls, values: Any, section: str, where: str, texts: dict[str, str]):
+    if not isinstance(values, dict):
+        raise TrainingError(f"{where} must be a table of keys, got {values!r}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
     kwargs = {}
     for key, value in values.items():
         if key not in fields:
             raise TrainingError(f"{where}: unknown key {key!r} (known: {', '.join(fields)})")
-        default = getattr(cls(), key) if key != "name" else None
-        if isinstance(default, tuple) and isinstance(value, list):
-            value = tuple(value)
-        elif isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+        name = f"{section}.{key}"
+        value = _convert(name, hints[key], value, texts.get(name))
+        if name in _CHOICES and value not in _CHOICES[name]:
+            raise TrainingError(f"{name} must be one of {', '.join(_CHOICES[name])}, got {value!r}")
+        if name in _RANGES:
+            _check_range(name, value)
+        if name in _NOT_EMPTY and not value:
+            raise TrainingError(f"{name} may not be empty")
         kwargs[key] = value
     return cls(**kwargs)
+
+
+def _check_together(config: TrainConfig) -> None:
+    """Checks of keys against each other (each key alone was checked by _coerce)."""
+    if config.schedule.name == "step" and config.schedule.step_size < 1:
+        raise TrainingError(f"the step schedule needs schedule.step_size >= 1, got {config.schedule.step_size}")
+    if config.clip.mode != "none" and not config.clip.value > 0:
+        raise TrainingError(f"clip.mode {config.clip.mode!r} needs clip.value > 0, got {config.clip.value}")
+    for key, value in config.model.init_into.items():
+        if not isinstance(value, str):
+            raise TrainingError(f"model.init_into.{key} must be a weights name or file, got {value!r}")
+    data = config.data
+    target = data.patch_size * (min(data.scales) if config.model.input == "lr" else 1)
+    if 2 * data.label_border >= target:
+        raise TrainingError(f"data.label_border={data.label_border} leaves nothing of a {target}-pixel target patch")
 
 
 def _parse_value(text: str) -> Any:
@@ -175,30 +310,50 @@ def _parse_value(text: str) -> Any:
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
-    """Read a recipe and apply ``key=value`` overrides (``optim.lr=1e-4``, ``train.steps=500``)."""
+    """Read a recipe and apply ``key=value`` overrides (``optim.lr=1e-4``, ``train.steps=500``).
+
+    Every key is checked here, once: its type (the field's in the dataclasses above), its range
+    and the keys that depend on each other; a bad value is a :class:`TrainingError` naming it.
+    """
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise TrainingError(f"recipe {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise TrainingError(f"recipe {str(path)!r} is a folder, not a recipe file (TOML)") from None
+    except OSError as exc:
+        raise TrainingError(f"cannot read recipe {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise TrainingError(f"recipe {str(path)!r} is not a text (TOML) file") from None
     except tomllib.TOMLDecodeError as exc:
         raise TrainingError(f"recipe {str(path)!r}: {exc}") from None
+    texts: dict[str, str] = {}  # key -> the text --set gave it
     for item in overrides or []:
         if "=" not in item:
             raise TrainingError(f"--set needs key=value, got {item!r}")
         key, text = item.split("=", 1)
         parts = key.strip().split(".")
         target = raw
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1]):
             target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise TrainingError(f"--set {item!r}: {'.'.join(parts[:depth + 1])} is not a table")
         target[parts[-1]] = _parse_value(text.strip())
+        texts[key.strip()] = text.strip()
     sections = {}
     for name, cls in _SECTIONS.items():
-        sections[name] = _coerce(cls, raw.pop(name, {}), f"{path.name} [{name}]")
+        sections[name] = _coerce(cls, raw.pop(name, {}), name, f"{path.name} [{name}]", texts)
     for key in ("name", "method"):
         if key not in raw:
             raise TrainingError(f"recipe {path.name}: missing top-level key {key!r}")
+        if key in texts and isinstance(raw[key], (int, float)) and not isinstance(raw[key], bool):
+            raw[key] = texts[key]  # --set name=2024: a name that reads as a number
+        if not isinstance(raw[key], str) or not raw[key].strip():
+            raise TrainingError(f"recipe {path.name}: {key} must be a non-empty string, got {raw[key]!r}")
     unknown = set(raw) - {"name", "method"}
     if unknown:
         raise TrainingError(f"recipe {path.name}: unknown keys {sorted(unknown)}")
-    return TrainConfig(name=raw["name"], method=raw["method"], recipe=str(path), **sections)
+    config = TrainConfig(name=raw["name"], method=raw["method"], recipe=str(path), **sections)
+    _check_together(config)
+    return config
