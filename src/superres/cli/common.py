@@ -42,6 +42,17 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def positive_int(text: str) -> int:
+    """An integer >= 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise InvalidArgumentError(message)
@@ -52,21 +63,12 @@ def check_output_file(target: Path, inputs: Iterable[Path], *, overwrite: bool, 
     ``inputs`` (``--overwrite`` or not), a folder, a missing or non-folder parent, a parent we
     may not write in, or an existing file without ``overwrite``.  Raises ``ImageWriteError``."""
     from superres.errors import ImageWriteError
-    from superres.io.atomic import refuse_to_replace_inputs
+    from superres.io.atomic import check_output_path, refuse_to_replace_inputs
 
-    name = os.fspath(target)
     refuse_to_replace_inputs(target, inputs, what=what)
-    parent = target.parent
-    if not parent.exists():
-        raise ImageWriteError(f"cannot write {name!r}: folder {os.fspath(parent)!r} does not exist")
-    if not parent.is_dir():
-        raise ImageWriteError(f"cannot write {name!r}: {os.fspath(parent)!r} is not a folder")
-    if target.is_dir():
-        raise ImageWriteError(f"cannot write {name!r}: is a directory")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ImageWriteError(f"cannot write {name!r}: permission denied")
-    if not overwrite and (target.exists() or target.is_symlink()):
-        raise ImageWriteError(f"{name!r} exists (use --overwrite)")
+    check_output_path(target, overwrite=overwrite)
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise ImageWriteError(f"cannot write {os.fspath(target)!r}: permission denied")
 
 
 def check_image_output(target: Path, inputs: Iterable[Path], *, overwrite: bool, what: str = "the output") -> None:

@@ -16,7 +16,7 @@ import math
 import sys
 from pathlib import Path
 
-from superres.cli.common import check_image_output, parse_list, parse_scale
+from superres.cli.common import check_image_output, parse_list, parse_scale, positive_int
 from superres.errors import InvalidArgumentError
 
 #: displayed side (pixels) a crop is magnified towards, by an integer nearest-neighbour zoom
@@ -33,16 +33,6 @@ def _crop_arg(text: str) -> tuple[int, int, int, int]:
     return values  # type: ignore[return-value]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "compare",
@@ -56,8 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", "-s", type=parse_scale, default=3.0, help="scale factor (default 3)")
     p.add_argument("--crop", type=_crop_arg, metavar="X,Y,W,H",
                    help="region of the original to show (default: a centred square of up to 96 pixels)")
-    p.add_argument("--zoom", type=_positive_int, help=f"integer magnification of the crops (default: towards {PANEL_TARGET} px)")
-    p.add_argument("--columns", type=_positive_int, help="panels per row (default: up to 4)")
+    p.add_argument("--zoom", type=positive_int, help=f"integer magnification of the crops (default: towards {PANEL_TARGET} px)")
+    p.add_argument("--columns", type=positive_int, help="panels per row (default: up to 4)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="grid image to write (PNG recommended)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     p.set_defaults(run=run)

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from superres.cli.common import parse_scale
+from superres.cli.common import parse_scale, positive_int
 from superres.errors import InvalidArgumentError, SuperresError
 
 DEFAULT_SCALE = 2.0
@@ -33,16 +33,6 @@ def _memory(text: str) -> int:
         return parse_memory(text)
     except InvalidArgumentError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -77,8 +67,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "it natively, i.e. CUDA GPUs and CPUs with AVX512-BF16/AMX; else and for named models fp32)")
     p.add_argument("--max-memory", type=_memory, metavar="SIZE",
                    help="memory budget per image: input, output and tiles, e.g. 4G (default: half the RAM, at most 8G)")
-    p.add_argument("--tile", type=_positive_int, metavar="PIXELS", help="force the LR tile side (default: from --max-memory)")
-    p.add_argument("--threads", type=_positive_int, help="CPU threads (default: all CPUs this process may use)")
+    p.add_argument("--tile", type=positive_int, metavar="PIXELS", help="force the LR tile side (default: from --max-memory)")
+    p.add_argument("--threads", type=positive_int, help="CPU threads (default: all CPUs this process may use)")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1..100 (default 95; WebP 100 is lossless)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress, only errors and the summary")
     p.set_defaults(run=run)

@@ -12,7 +12,8 @@ import secrets
 from pathlib import Path
 from typing import IO, Callable
 
-__all__ = ["atomic_write", "write_bytes_atomic", "write_text_atomic", "is_same_file", "refuse_to_replace_inputs"]
+__all__ = ["atomic_write", "write_bytes_atomic", "write_text_atomic", "is_same_file", "refuse_to_replace_inputs",
+           "check_output_path"]
 
 
 def is_same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
@@ -32,6 +33,23 @@ def refuse_to_replace_inputs(target: str | os.PathLike[str], inputs, *, what: st
     for source in inputs:
         if is_same_file(source, target):
             raise ImageWriteError(f"{what} {os.fspath(target)!r} would replace the input {os.fspath(source)!r}; give another name")
+
+
+def check_output_path(target: Path, *, overwrite: bool, name: str | None = None) -> None:
+    """Raise ``ImageWriteError`` unless ``target`` can be written: its folder exists and is one,
+    it is not itself a folder, and it does not exist unless ``overwrite``."""
+    from superres.errors import ImageWriteError
+
+    name = os.fspath(target) if name is None else name
+    parent = target.parent
+    if not parent.exists():
+        raise ImageWriteError(f"cannot write {name!r}: folder {os.fspath(parent)!r} does not exist")
+    if not parent.is_dir():
+        raise ImageWriteError(f"cannot write {name!r}: {os.fspath(parent)!r} is not a folder")
+    if target.is_dir():
+        raise ImageWriteError(f"cannot write {name!r}: is a directory")
+    if not overwrite and (target.exists() or target.is_symlink()):
+        raise ImageWriteError(f"{name!r} exists (use --overwrite)")
 
 
 def atomic_write(target: Path, encode: Callable[[IO[bytes]], None], overwrite: bool) -> None:

@@ -46,6 +46,7 @@ import torch
 from PIL import Image, TiffImagePlugin, TiffTags, UnidentifiedImageError
 
 from superres.io.atomic import atomic_write as _atomic_write
+from superres.io.atomic import check_output_path
 from superres.errors import (
     ImageReadError,
     ImageWriteError,
@@ -528,15 +529,7 @@ def write_image(
             raise InvalidArgumentError(f"{label} must be bytes, not {type(blob).__name__}")
     fmt = _resolve_format(target, name, format)
 
-    parent = target.parent
-    if not parent.exists():
-        raise ImageWriteError(f"cannot write {name!r}: folder {os.fspath(parent)!r} does not exist")
-    if not parent.is_dir():
-        raise ImageWriteError(f"cannot write {name!r}: {os.fspath(parent)!r} is not a folder")
-    if target.is_dir():
-        raise ImageWriteError(f"cannot write {name!r}: is a directory")
-    if not overwrite and (target.exists() or target.is_symlink()):
-        raise ImageWriteError(f"{name!r} exists (use --overwrite)")
+    check_output_path(target, overwrite=overwrite, name=name)
 
     try:
         encode = _encoder(arr, fmt, icc_profile or None, _exif_prefixed(exif), quality)
