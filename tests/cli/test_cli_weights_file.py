@@ -63,12 +63,13 @@ def test_upscale_with_a_weights_file_matches_the_shipped_model(tmp_path, images)
         ("default={scn}", [], "name the method"),
         ("scn=", [], "name a weights file"),
         ("scn={missing}", [], "does not exist"),
+        ("scn={image}", [], "is not a weights file"),
         ("scn={scn}", ["--write-card"], "--write-card records the shipped"),
     ],
 )
 def test_weights_file_errors_are_one_line(tmp_path, images, capsys, spec, extra, needle):
     scn = _copy_of_shipped(tmp_path, "scn.291-x2")
-    method = spec.format(scn=scn, missing=tmp_path / "nope.safetensors")
+    method = spec.format(scn=scn, missing=tmp_path / "nope.safetensors", image=images / "im0.png")
     assert main(["evaluate", "-m", method, "-d", str(images), "-s", "2", *extra]) == 1
     err = capsys.readouterr().err.strip()
     assert needle in err and "\n" not in err and err.startswith("superres: error:")

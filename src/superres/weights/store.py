@@ -78,6 +78,8 @@ def weights_path(name_or_path: str | os.PathLike) -> Path:
     shipped = SHIPPED_DIR / f"{name_or_path}.safetensors"
     if shipped.is_file():
         return shipped
+    if path.is_file():  # a file, but not weights: say so rather than look it up as a name
+        raise WeightsError(f"{str(path)!r} is not a weights file (a .safetensors file with its .json card)")
     known = ", ".join(shipped_weight_names()) or "none"
     raise WeightsError(f"no weights named {str(name_or_path)!r} (shipped: {known})")
 
