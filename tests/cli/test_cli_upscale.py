@@ -340,3 +340,18 @@ def test_the_sample_is_made_by_the_committed_script(tmp_path):
 
     shipped = read_image(sample_path())
     assert shipped.pixels.shape == (192, 256, 3)
+
+
+def test_an_animation_upscales_its_first_frame_and_says_so(tmp_path, capsys):
+    frames = [Image.fromarray(_rng_pixels(10, 12, 3, seed=s)) for s in range(3)]
+    anim = tmp_path / "anim.png"
+    frames[0].save(anim, save_all=True, append_images=frames[1:])
+    assert read_image(anim).frames == 3
+    still = tmp_path / "still.png"
+    frames[0].save(still)
+    assert read_image(still).frames == 1
+    assert main(["upscale", str(anim), "-o", str(tmp_path / "a.png"), "-s", "2", "-m", "bicubic"]) == 0
+    assert "has 3 frames; only the first is upscaled" in capsys.readouterr().err
+    assert main(["upscale", str(still), "-o", str(tmp_path / "s.png"), "-s", "2", "-m", "bicubic"]) == 0
+    assert "frames" not in capsys.readouterr().err
+    assert np.array_equal(read_image(tmp_path / "a.png").pixels, read_image(tmp_path / "s.png").pixels)

@@ -342,6 +342,9 @@ def _process(job: _Job, method, device, args: argparse.Namespace, progress: _Pro
     from superres.inference import upscale_array
 
     image = read_image(job.source)
+    if image.frames > 1:  # a still output of an animation or a multi-page file: say what was done
+        progress.message(f"note: {str(job.source)!r} has {image.frames} frames; only the first is upscaled",
+                         always=True)
     try:
         pixels = upscale_array(
             image.pixels,

@@ -129,6 +129,8 @@ class LoadedImage:
     format: str | None = None
     icc_profile: bytes | None = None
     exif: bytes | None = None
+    #: frames in the file (animated PNG/WebP, multi-page TIFF); ``pixels`` is the first
+    frames: int = 1
 
     def __post_init__(self) -> None:
         _check_pixels(self.pixels, 3)
@@ -248,7 +250,7 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -
         if info.st_size == 0:
             raise _Unreadable("file is empty")
         with open(file, "rb") as fp:
-            pixels, fmt, icc, exif = _decode(fp, limit)
+            pixels, fmt, icc, exif, frames = _decode(fp, limit)
     except _Unreadable as e:
         raise ImageReadError(f"cannot read {name!r}: {e}") from None
     except FileNotFoundError:
@@ -269,10 +271,10 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -
         else:
             reason = f"corrupt or truncated image ({_one_line(e) or type(e).__name__})"
         raise ImageReadError(f"cannot read {name!r}: {reason}") from e
-    return LoadedImage(pixels=pixels, path=file, format=fmt, icc_profile=icc, exif=exif)
+    return LoadedImage(pixels=pixels, path=file, format=fmt, icc_profile=icc, exif=exif, frames=frames)
 
 
-def _decode(fp: IO[bytes], limit: int) -> tuple[np.ndarray, str, bytes | None, bytes | None]:
+def _decode(fp: IO[bytes], limit: int) -> tuple[np.ndarray, str, bytes | None, bytes | None, int]:
     with warnings.catch_warnings():
         # Our limit is the one that counts below Pillow's hard limit.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -284,6 +286,8 @@ def _decode(fp: IO[bytes], limit: int) -> tuple[np.ndarray, str, bytes | None, b
                     f"of {limit} pixels (raise it with max_pixels or {MAX_PIXELS_ENV})"
                 )
             fmt = "JPEG" if im.format == "MPO" else str(im.format)
+            # an MPO's further pictures (depth maps, previews) are not frames of the photo
+            frames = 1 if im.format == "MPO" else int(getattr(im, "n_frames", 1))
             first_rawmode = _tile_rawmode(im)
             plan = _wide_plan(im, first_rawmode)
             if plan is None:
@@ -297,7 +301,7 @@ def _decode(fp: IO[bytes], limit: int) -> tuple[np.ndarray, str, bytes | None, b
     pixels = np.ascontiguousarray(_orient(pixels, orientation))
     if not pixels.flags.writeable:  # arrays over Pillow's buffer are read-only
         pixels = pixels.copy()
-    return pixels, fmt, icc, exif
+    return pixels, fmt, icc, exif, frames
 
 
 def _tile_rawmode(im: Image.Image) -> str | None:
