@@ -27,6 +27,7 @@ The policy, in one place:
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 
@@ -167,7 +168,9 @@ def parse_memory(text: str | int | float) -> int:
         else:
             number, unit, _ = match.groups()
             value = float(number) * (1 << (10 * " kmgt".index(unit.lower() or " ")))
-    if not value >= 1 << 20 or value != value:
+    if not math.isfinite(value):
+        raise InvalidArgumentError(f"invalid memory size {text!r} (use e.g. 4G, 512M or a number of bytes)")
+    if not value >= 1 << 20:
         raise InvalidArgumentError(f"memory budget {text!r} is too small (at least 1M)")
     return int(value)
 

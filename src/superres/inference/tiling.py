@@ -27,7 +27,7 @@ Two conditions make that exact rather than approximate:
 
 Memory: ``max_memory`` is a budget in bytes for one image's data (the input,
 the output and the tiles in flight).  The fixed part (input and output
-arrays, and a copy of the output for the image writer) is subtracted, and
+arrays, and the image writer's copies of the output, OUTPUT_COPIES of them) is subtracted, and
 the tile side is the largest whose estimated working set fits in the rest,
 capped at :data:`TILE_WORKING_CAP` (bigger tiles are no faster).  The
 working set per LR pixel is estimated from the method: the colour pipeline's

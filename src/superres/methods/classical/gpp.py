@@ -56,7 +56,8 @@ def _gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _profile_density(d: torch.Tensor, sigma: torch.Tensor, lam: float) -> torch.Tensor:
     a = math.sqrt(math.gamma(3 / lam) / math.gamma(1 / lam))
-    return lam * a / (2 * sigma * math.gamma(1 / lam)) * torch.exp(-((a * d / sigma) ** lam))
+    # |d|: a fractional power of a negative distance would be NaN
+    return lam * a / (2 * sigma * math.gamma(1 / lam)) * torch.exp(-((a * d.abs() / sigma) ** lam))
 
 
 def sharpened_gradients(
