@@ -236,3 +236,54 @@ def test_the_page_script_runs(tmp_path):
     assert out["clip"] == f"inset(0 0 0 {round(0.25 * 2 * w)}px)"  # dragged to a quarter
     other = data["groups"][1]["images"][0]
     assert out["group1"] == [other["input"], other["truth"]]  # the sides stay as chosen
+
+
+def test_page_data_pairs_every_score_with_its_image_method_and_group():
+    """Each group carries its own runs' LR mode and means; each image row the scores of
+    that image (found by name, whatever the order of the run's images), for the methods
+    that scored it, and only their outputs."""
+    from superres.evaluation.benchmark import ImageResult, RunResult
+    from superres.evaluation.webpage import _page_data
+
+    def run(method, dataset, scale, lr_mode, scores):
+        return RunResult(method, dataset, scale, lr_mode, [ImageResult(n, p, s, 0.1) for n, p, s in scores])
+
+    results = [
+        run("bicubic", "Set5", 2.0, "rgb", [("a", 30.0, 0.875), ("b", 34.0, 0.75)]),
+        run("vdsr", "Set5", 2.0, "rgb", [("b", 36.0, 0.9375), ("a", 31.0, 0.5)]),  # other order
+        run("vdsr", "Set14", 3.0, "y-float", [("c", 27.0, 0.625)]),
+    ]
+    images = {
+        ("Set5", 2.0): {
+            name: {"_truth": f"t/{name}", "_input": f"i/{name}", "bicubic": f"bi/{name}", "vdsr": f"vd/{name}"}
+            for name in ("a", "b")
+        },
+        ("Set14", 3.0): {"c": {"_truth": "t/c", "_input": "i/c", "vdsr": "vd/c"}},
+    }
+    data = _page_data(results, images, "cmd")
+    assert data["command"] == "cmd" and data["methods"] == ["bicubic", "vdsr"]
+    first, second = data["groups"]
+    assert (first["dataset"], first["scale"], first["lr_mode"]) == ("Set5", 2.0, "rgb")
+    assert (second["dataset"], second["scale"], second["lr_mode"]) == ("Set14", 3.0, "y-float")
+    assert first["means"] == {"bicubic": {"psnr": 32.0, "ssim": 0.8125}, "vdsr": {"psnr": 33.5, "ssim": 0.71875}}
+    assert second["means"] == {"vdsr": {"psnr": 27.0, "ssim": 0.625}}
+    assert first["images"] == [
+        {"name": "a", "truth": "t/a", "input": "i/a", "outputs": {"bicubic": "bi/a", "vdsr": "vd/a"},
+         "scores": {"bicubic": {"psnr": 30.0, "ssim": 0.875}, "vdsr": {"psnr": 31.0, "ssim": 0.5}}},
+        {"name": "b", "truth": "t/b", "input": "i/b", "outputs": {"bicubic": "bi/b", "vdsr": "vd/b"},
+         "scores": {"bicubic": {"psnr": 34.0, "ssim": 0.75}, "vdsr": {"psnr": 36.0, "ssim": 0.9375}}},
+    ]
+    assert second["images"] == [{"name": "c", "truth": "t/c", "input": "i/c", "outputs": {"vdsr": "vd/c"},
+                                 "scores": {"vdsr": {"psnr": 27.0, "ssim": 0.625}}}]
+
+
+def test_y_float_page_names_its_mode(tmp_path):
+    """``--lr-mode y-float``: the page's group says so (its title reads "x2 (y-float)")."""
+    photos = _photos(tmp_path / "photos")
+    page = tmp_path / "page"
+    argv = ["evaluate", "-m", "bicubic", "-d", str(photos), "-s", "2", "--lr-mode", "y-float", "--html", str(page)]
+    assert main(argv) == 0
+    (group,) = _page_data(page)["groups"]
+    assert group["lr_mode"] == "y-float"
+    (expected,) = evaluate(["bicubic"], [str(photos)], [2.0], lr_mode="y-float")
+    assert group["means"]["bicubic"] == {"psnr": expected.mean_psnr, "ssim": expected.mean_ssim}

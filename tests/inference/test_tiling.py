@@ -226,3 +226,127 @@ def test_default_model_in_bf16_tiled_equals_untiled(scale):
     tiled = upscale_tensor(lr, m, scale, tile=16)
     assert m.precision == "bf16"
     assert (whole - tiled).abs().max() < 1e-5
+
+
+# --------------------------------------------------------------------------
+# Alpha, memory plans and thin images
+
+
+def _pixels(h, w, c, dtype=np.uint8, seed=0):
+    top = 255 if dtype == np.uint8 else 65535
+    return np.random.default_rng(seed).integers(0, top + 1, (h, w, c)).astype(dtype)
+
+
+@pytest.mark.parametrize("scale", [2.0, 3.0])
+@pytest.mark.parametrize("name", ["nearest", "bilinear"])
+def test_8bit_alpha_is_matlab_bicubic_and_tiled_exactly(name, scale):
+    """LA/RGBA: the colour goes through the method, the alpha through MATLAB uint8 bicubic,
+    whatever the method's kernel, with bicubic's context even where the method needs less
+    (nearest: none), so every tile size gives the untiled result."""
+    from superres.ops.resize import imresize_matlab
+
+    m = prepare_method(name, scale, device="cpu")
+    for c in (2, 4):
+        pixels = _pixels(29, 34, c, seed=c)
+        whole = upscale_array(pixels, m, scale, tile=UNTILED)
+        for tile in (4, 8, 13):
+            assert np.array_equal(upscale_array(pixels, m, scale, tile=tile), whole), (c, tile)
+        colour = upscale_array(np.ascontiguousarray(pixels[:, :, : c - 1]), m, scale, tile=UNTILED)
+        assert np.array_equal(whole[:, :, : c - 1], colour)
+        alpha = imresize_matlab(torch.from_numpy(pixels[None, None, :, :, -1].copy()), scale, kernel="bicubic")
+        assert np.array_equal(whole[:, :, -1], alpha[0, 0].numpy())
+
+
+@pytest.mark.parametrize("scale", [2.0, 2.5])
+def test_float_and_16bit_alpha_are_resized_in_float(scale):
+    """A mask alpha (0 and 1 only) of a float or 16-bit image looks 8-bit: it is still resized
+    in float (no rounding between the passes), tile by tile as untiled."""
+    from superres.io import tensor_to_image
+    from superres.ops.resize import imresize_matlab
+
+    m = prepare_method("nearest", scale, device="cpu")
+    lr = _lr(h=26, w=30, c=4, seed=5)
+    lr[:, 3] = (lr[:, 3] > 0.5).float()
+    alpha = imresize_matlab(lr[:, 3:], scale, kernel="bicubic")
+    whole = upscale_tensor(lr, m, scale, tile=UNTILED)
+    assert torch.equal(whole[:, 3:], alpha)
+    for tile in (4, 8):
+        assert torch.equal(upscale_tensor(lr, m, scale, tile=tile), whole)
+
+    pixels = _pixels(26, 30, 4, np.uint16, seed=6)
+    pixels[:, :, 3] = np.where(pixels[:, :, 3] > 32767, 65535, 0)
+    expect = tensor_to_image(imresize_matlab(torch.from_numpy(pixels[None, None, :, :, 3] / 65535).float(), scale,
+                                             kernel="bicubic"), bit_depth=16)[:, :, 0]
+    out = upscale_array(pixels, m, scale, tile=UNTILED)
+    assert np.array_equal(out[:, :, 3], expect)
+    assert np.any(out[:, :, 3] % 257 != 0)  # real 16-bit values at the edges of the mask
+    assert np.array_equal(upscale_array(pixels, m, scale, tile=8), out)
+
+
+def _crop_areas(plan):
+    c = plan.context
+    return [(min(b + c, plan.height) - max(a - c, 0)) * (min(d + c, plan.width) - max(x - c, 0))
+            for a, b in plan.rows for x, d in plan.cols]
+
+
+def test_the_tiles_and_the_image_together_fit_the_memory_budget():
+    """The plan's working set covers the largest crop actually run, and with the input,
+    the output and the writer's copies of it stays within ``max_memory``."""
+    from superres.inference.pipeline import OUTPUT_COPIES
+    from superres.inference.tiling import working_bytes_per_lr_pixel
+
+    m = prepare_method("bicubic", 3.0, device="cpu")
+    pixels = np.zeros((300, 260, 3), np.uint8)
+    for budget in (8 << 20, 12 << 20):
+        plans = []
+        out = upscale_array(pixels, m, 3.0, max_memory=budget, on_plan=plans.append)
+        (plan,) = plans
+        assert plan.count > 1
+        per_pixel = working_bytes_per_lr_pixel(m, 3.0, 3)
+        assert plan.working_bytes >= per_pixel * max(_crop_areas(plan))
+        assert pixels.nbytes + out.nbytes * (1 + OUTPUT_COPIES) + plan.working_bytes <= budget
+        # the largest aligned tile that fits: one step more would not
+        bigger = per_pixel * (plan.tile + plan.q + 2 * plan.context) ** 2
+        assert pixels.nbytes + out.nbytes * (1 + OUTPUT_COPIES) + bigger > budget
+
+
+def test_a_thin_image_is_tiled_along_its_long_side():
+    plan = plan_tiles(20, 400, 2.0, radius=2, bytes_per_pixel=100.0, budget=1e9, tile=16)
+    assert plan.rows == ((0, 16), (16, 20))
+    assert plan.cols == tuple((a, min(a + 16, 400)) for a in range(0, 400, 16))
+    assert plan.working_bytes == 100.0 * 20 * (16 + 2 * 2)
+    # chosen from the budget: room for 40 x 40 crops, so tiles of 36 along the 1000 columns
+    budget_plan = plan_tiles(12, 1000, 2.0, radius=2, bytes_per_pixel=1.0, budget=40 * 40)
+    assert budget_plan.tile == 36 and budget_plan.count == 28 and len(budget_plan.rows) == 1
+    assert budget_plan.working_bytes <= 40 * 40
+    # a thin image the smallest tile (16) does not fit: refused, not run whole
+    with pytest.raises(InvalidArgumentError, match="--max-memory"):
+        plan_tiles(10, 1000, 2.0, radius=2, bytes_per_pixel=1.0, budget=16 * 16)
+    # ... unless one tile holds it all
+    assert plan_tiles(10, 12, 2.0, radius=2, bytes_per_pixel=1.0, budget=16 * 16).count == 1
+
+
+def test_tiled_run_hands_the_sink_every_output_pixel_once():
+    """run_tiled's offsets: with an identity-like process (nearest x3), the sink receives
+    disjoint tiles that cover the output exactly."""
+    from superres.inference.tiling import TensorSource, run_tiled
+
+    lr = _lr(h=23, w=31, seed=9)
+    plan = plan_tiles(23, 31, 3.0, radius=1, bytes_per_pixel=1.0, budget=1e9, tile=8)
+    count = torch.zeros(1, 1, 69, 93)
+    got = torch.full((1, 3, 69, 93), float("nan"))
+
+    def sink(y0, x0, tile):
+        h, w = tile.shape[-2:]
+        count[..., y0 : y0 + h, x0 : x0 + w] += 1
+        got[..., y0 : y0 + h, x0 : x0 + w] = tile
+
+    run_tiled(lambda crop: crop.repeat_interleave(3, -2).repeat_interleave(3, -1), TensorSource(lr), plan, sink)
+    assert bool((count == 1).all())
+    assert torch.equal(got, lr.repeat_interleave(3, -2).repeat_interleave(3, -1))
+
+
+def test_receptive_radius_counts_pooling_layers():
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.MaxPool2d(5, stride=1, padding=2),
+                        nn.AvgPool2d((3, 3), stride=1, padding=1), nn.Conv2d(4, 1, 1))
+    assert network_receptive_radius(net) == 1 + 2 + 1 + 0

@@ -328,3 +328,147 @@ def test_freeman_tiny_images(size, freeman_db):
     with pytest.raises(InvalidArgumentError) as info:  # its databases are for x2, x3 and x4 only
         get_method("freeman").upscale(lr, 2.5)
     assert "\n" not in str(info.value)
+
+
+# --- the energies, profiles and filters against hand-written references -----------------------
+
+
+def test_btv_energy_is_the_mean_l1_data_term_plus_the_weighted_prior():
+    from superres.methods.classical.btv import btv_energy
+
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(1, 1, 12, 18, generator=g, dtype=torch.float64)
+    lr = torch.rand(1, 1, 4, 6, generator=g, dtype=torch.float64)
+    data = float((imresize_matlab(x, 1 / 3) - lr).abs().mean())
+    # bilateral TV with P = 1 by hand: each pixel pair (p, p + (l, m)) once, shifts (1,0), (-1,1), (0,1), (1,1)
+    h, w, alpha = 12, 18, 0.5
+    prior = 0.0
+    for l, m in [(1, 0), (-1, 1), (0, 1), (1, 1)]:
+        for i in range(h):
+            for j in range(w):
+                if 0 <= i + l < h and 0 <= j + m < w:
+                    prior += alpha ** (abs(l) + abs(m)) * abs(float(x[0, 0, i + l, j + m] - x[0, 0, i, j]))
+    prior /= h * w
+    assert float(btv_energy(x, lr, 3, lam=0.0, radius=1, alpha=alpha)) == pytest.approx(data, rel=1e-12)
+    assert float(btv_energy(x, lr, 3, lam=0.25, radius=1, alpha=alpha)) == pytest.approx(data + 0.25 * prior, rel=1e-12)
+
+
+def test_btv_halves_a_step_that_would_raise_the_energy():
+    """A first step far too long for the image is halved until it lowers the energy."""
+    from superres.methods.classical.btv import btv_solve
+
+    g = torch.Generator().manual_seed(6)
+    lr = imresize_matlab(torch.rand(1, 1, 8, 8, generator=g, dtype=torch.float64), size=(16, 16)).float()
+    _, energies = btv_solve(lr, 2, iterations=6, step=0.2, decay=1.0)
+    # a full step of 0.2 raises the energy; a halved one lowers it
+    assert energies[1] < energies[0]
+
+
+def test_gradient_profile_density_is_a_unit_generalised_gaussian_of_deviation_sigma():
+    """Sun et al.'s g(d; sigma, lambda), symmetric in d (given here for d >= 0, distances):
+    total mass 1 and standard deviation sigma for every shape; lambda = 2 is the normal density."""
+    from superres.methods.classical.gpp import _profile_density
+
+    d = torch.linspace(0.0, 80.0, 320_001, dtype=torch.float64)
+    for lam in (1.0, 1.6, 2.0):
+        for sigma in (0.7, 1.5, 3.0):
+            p = _profile_density(d, torch.tensor(sigma, dtype=torch.float64), lam)
+            assert 2 * float(torch.trapezoid(p, d)) == pytest.approx(1.0, abs=1e-6)
+            assert 2 * float(torch.trapezoid(p * d * d, d)) == pytest.approx(sigma**2, rel=1e-5)
+    normal = torch.exp(-d * d / (2 * 1.5**2)) / (1.5 * (2 * torch.pi) ** 0.5)
+    torch.testing.assert_close(_profile_density(d, torch.tensor(1.5, dtype=torch.float64), 2.0), normal)
+
+
+def test_gpp_edge_sharpness_of_a_blurred_step_is_its_blur(monkeypatch):
+    """sigma_l = C / (sqrt(2 pi) m) recovers the blur of a Gaussian-blurred step (within the
+    discretisation: central differences and a 7-pixel contrast window)."""
+    from superres.methods.classical import gpp
+
+    blur = 1.5
+    x = torch.arange(32, dtype=torch.float64) - 16
+    step = 0.2 + 0.5 * 0.5 * (1 + torch.erf(x / (blur * 2**0.5)))  # contrast 0.5, centred on column 16
+    u = step.expand(1, 1, 24, 32).clone()
+    seen = []
+    real = gpp._profile_density
+    monkeypatch.setattr(gpp, "_profile_density", lambda d, s, lam: seen.append(s) or real(d, s, lam))
+    gpp.sharpened_gradients(u)
+    sigma_l = seen[1]  # (sharp, sigma_h) first, then (blurred, sigma_l)
+    assert torch.equal(seen[0], (0.6 * sigma_l).clamp_min(0.3))
+    at_edge = sigma_l[0, 0, 4:-4, 16]
+    assert float((at_edge - blur).abs().max()) < 0.1 * blur
+
+
+def test_gpp_conjugate_gradients_reach_the_minimum_of_the_quadratic_energy():
+    """E is quadratic: its minimiser solves H x = -grad E(0), with H from autograd; CG gets there."""
+    from superres.methods.classical.gpp import gpp_energy, gpp_solve, sharpened_gradients
+
+    g = torch.Generator().manual_seed(8)
+    lr = torch.rand(1, 1, 4, 5, generator=g, dtype=torch.float64)
+    beta = 0.05
+    target = sharpened_gradients(imresize_matlab(lr, 2))
+    shape = (1, 1, 8, 10)
+
+    def energy(flat):
+        return gpp_energy(flat.view(shape), lr, 2, target, beta=beta)
+
+    zero = torch.zeros(80, dtype=torch.float64)
+    hessian = torch.autograd.functional.hessian(energy, zero)
+    gradient = torch.autograd.functional.jacobian(energy, zero)
+    exact = torch.linalg.solve(hessian, -gradient).view(shape)
+    # 40 conjugate-gradient steps for 80 unknowns (condition number about 10): the minimum, to
+    # rounding (steepest descent with the same exact line searches is still 6e-6 away)
+    x, energies = gpp_solve(lr, 2, beta=beta, iterations=40)
+    assert float(energy(x.reshape(-1)) - energy(exact.reshape(-1))) < 1e-12 * float(energies[0])
+    torch.testing.assert_close(x, exact, rtol=0, atol=1e-9)
+
+
+def test_freeman_mid_band_removes_a_normalised_gaussian_blur():
+    from superres.methods.classical.freeman import SIGMA, mid_band
+
+    impulse = torch.zeros(1, 1, 15, 15, dtype=torch.float64)
+    impulse[..., 7, 7] = 1.0
+    t = torch.arange(-3, 4, dtype=torch.float64)  # 3 sigma
+    k = torch.exp(-t * t / (2 * SIGMA**2))
+    k = k / k.sum()
+    blurred = torch.zeros_like(impulse)
+    blurred[0, 0, 4:11, 4:11] = torch.outer(k, k)
+    torch.testing.assert_close(mid_band(impulse), impulse - blurred, rtol=0, atol=1e-15)
+    flat = torch.full((1, 1, 9, 11), 0.3, dtype=torch.float64)
+    assert float(mid_band(flat).abs().max()) < 1e-15
+
+
+def test_freeman_database_keeps_exactly_the_structured_patches(tmp_path):
+    """The entries are the patch pairs whose mid band has RMS above FLAT (before normalisation):
+    flat and faintly textured patches (grey-level noise) are left out, all others kept."""
+    import numpy as np
+    from safetensors import safe_open
+
+    from superres.io import write_image
+    from superres.methods.classical import freeman
+    from superres.methods.classical._patches import unfold_patches
+
+    rng = np.random.default_rng(4)
+    files = []
+    for i in range(2):
+        image = np.full((36, 48), 128, np.uint8)
+        image[:, 16:32] += rng.integers(0, 2, (36, 16), dtype=np.uint8)  # faint: one grey level
+        image[:, 32:] = rng.integers(40, 220, (36, 16), dtype=np.uint8)  # strong texture
+        files.append(tmp_path / f"t{i}.png")
+        write_image(files[-1], image[:, :, None])
+    path = freeman.build_database(2, images=files, max_entries=10**6, path=tmp_path / "db.safetensors")
+    expected_total, expected_structured, faint = 0, 0, 0
+    for file in files:
+        hr = load_uint8(file).to(torch.float64) / 255
+        up = imresize_matlab(imresize_matlab(hr, 1 / 2), size=hr.shape[-2:])
+        rms = unfold_patches(freeman.mid_band(up), freeman.MID, 3).pow(2).mean(1).sqrt()
+        expected_total += len(rms)
+        expected_structured += int((rms > freeman.FLAT).sum())
+        # faint: left out, though a test of FLAT on the normalised patch (rms / (rms + EPS)) would keep them
+        faint += int(((rms > 1e-4) & (rms <= freeman.FLAT)).sum())
+    with safe_open(str(path), "pt") as f:
+        meta, mid = f.metadata(), f.get_tensor("mid")
+    assert int(meta["pairs_total"]) == expected_total
+    assert int(meta["structured"]) == expected_structured == len(mid)
+    normalised_rms = mid.double().pow(2).mean(1).sqrt()
+    assert bool((normalised_rms > freeman.FLAT / (freeman.FLAT + freeman.EPS) - 1e-6).all())
+    assert faint > 0 and 0 < expected_structured < expected_total

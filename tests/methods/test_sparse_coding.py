@@ -325,3 +325,125 @@ def test_ibp_downscaled_matches_the_lr_input(data_dir):
     err_bicubic = (imresize_matlab(bicubic, 1 / 3) - lr).abs().max()
     assert err_ibp < 2e-3  # under half a grey level of 255
     assert err_ibp < 0.1 * err_bicubic
+
+
+def _kkt_violation(D: torch.Tensor, Y: torch.Tensor, A: torch.Tensor, lam: float) -> torch.Tensor:
+    """Per row, how far ``A`` is from the lasso optimality conditions, independently of any solver:
+    ``d_j^T (y - D a) = lam * sign(a_j)`` on the support, ``|d_j^T (y - D a)| <= lam`` off it."""
+    corr = (Y - A @ D.T) @ D
+    on = A != 0
+    off_violation = torch.where(on, torch.zeros_like(corr), (corr.abs() - lam).clamp(min=0))
+    on_violation = torch.where(on, (corr - lam * torch.sign(A)).abs(), torch.zeros_like(corr))
+    return torch.maximum(off_violation, on_violation).amax(1)
+
+
+def test_lipschitz_constant_is_the_largest_eigenvalue_of_the_gram_matrix():
+    from superres.methods.sparse_coding.solvers import lipschitz_constant
+
+    D, _ = _problem(20, 50, 1, 11)
+    largest = float(torch.linalg.eigvalsh(D.T @ D).max())
+    assert lipschitz_constant(D) == pytest.approx(largest, rel=1e-12)
+    assert lipschitz_constant(3 * D) == pytest.approx(9 * largest, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "solver, n, m, lam, seed",
+    [("fista", 30, 80, 0.3, 0), ("fista", 50, 200, 0.5, 2),
+     ("working set", 30, 80, 0.3, 0), ("working set", 50, 200, 0.5, 2), ("working set", 30, 300, 0.3, 4)],
+)
+def test_solvers_meet_the_lasso_optimality_conditions(solver, n, m, lam, seed):
+    D, Y = _problem(n, m, 6, seed)
+    if solver == "fista":
+        A = fista(D, Y, lam, max_iter=50_000, tol=1e-13).codes
+    else:  # the working sets start at 8 atoms, fewer than the support of some signals
+        A = lasso_working_set(D, Y, lam, working_size=8, max_rounds=8, max_sweeps=500, tol=1e-12)
+    assert torch.count_nonzero(A) > 0
+    assert float(_kkt_violation(D, Y, A, lam).max()) < 1e-6 * lam
+
+
+def test_polish_accepts_only_kkt_optimal_codes():
+    """The exact solve on a guessed support and signs is kept only where it is the optimum:
+    tried on the optimum's own support and signs (accepted, and equal to the optimum) and on
+    guesses one change away (a sign flipped, an atom dropped or added: all rejected)."""
+    from superres.methods.sparse_coding.solvers import _polish
+
+    gen = torch.Generator().manual_seed(7)
+    D, Y = _problem(12, 8, 300, 7)
+    lam = 0.4
+    optimum = fista(D, Y, lam, max_iter=50_000, tol=1e-14).codes
+    optimum = torch.where(optimum.abs() > 1e-10, optimum, 0.0)
+    assert float(_kkt_violation(D, Y, optimum, lam).max()) < 1e-9
+    G = (D.T @ D).expand(len(Y), 8, 8)
+    c = Y @ D
+    signs = torch.sign(optimum)
+    x, ok = _polish(G, c, lam, signs, 1e-6)
+    assert bool(ok.all())
+    torch.testing.assert_close(x, optimum, rtol=0, atol=1e-9)
+
+    on, off = signs != 0, signs == 0
+    mixed = on.any(1) & off.any(1)  # problems with atoms both in and out of the support
+    assert int(mixed.sum()) > 100
+    G, c, Y, signs, on, off = G[mixed], c[mixed], Y[mixed], signs[mixed], on[mixed], off[mixed]
+    rows = torch.arange(len(Y))
+    pick = torch.rand(len(Y), 8, generator=gen, dtype=torch.float64)
+    flip, drop, add = signs.clone(), signs.clone(), signs.clone()
+    j_on = torch.where(on, pick, -1.0).argmax(1)  # a random atom of the support
+    j_off = torch.where(off, pick, -1.0).argmax(1)  # a random atom off it
+    flip[rows, j_on] *= -1
+    drop[rows, j_on] = 0
+    add[rows, j_off] = torch.where(pick[:, 0] > 0.5, 1.0, -1.0).to(torch.float64)
+    for name, guess in (("flip", flip), ("drop", drop), ("add", add)):
+        x, ok = _polish(G, c, lam, guess, 1e-6)
+        assert not bool(ok.any()), name
+        # and the codes of a rejected guess are not the optimum
+        assert float(_kkt_violation(D, Y, x, lam).min()) > 1e-6, name
+
+
+def test_ista_stops_at_the_first_iteration_where_every_code_moved_less_than_tol_relatively():
+    # codes of norm ~100: a test of ||a_k - a_(k-1)|| against tol alone would stop much later
+    D, Y = _problem(20, 40, 4, 12)
+    Y = 200 * Y
+    lam, tol = 1.0, 1e-3
+    result = ista(D, Y, lam, max_iter=5000, tol=tol)
+    k = result.iterations
+    assert 2 < k < 5000 and bool(result.converged.all())
+
+    def after(iterations):
+        return ista(D, Y, lam, max_iter=iterations, tol=0).codes
+
+    codes = [after(k - 2), after(k - 1), after(k)]
+    assert torch.equal(codes[2], result.codes)
+
+    def moved_little(new, old):
+        return (new - old).norm(dim=1) <= tol * new.norm(dim=1)
+
+    assert bool(moved_little(codes[2], codes[1]).all())
+    assert not bool(moved_little(codes[1], codes[0]).all())
+
+
+def test_flat_patch_pruning_uses_the_unbiased_variance():
+    from superres.methods.sparse_coding.features import prune_flat_patches
+
+    pattern = torch.tensor([1.0, -1.0] * 12 + [0.0], dtype=torch.float64)  # mean 0, sum of squares 24
+    # unbiased variance of c * pattern: 24 c^2 / 24 = c^2; biased: 24 c^2 / 25
+    hr = torch.stack([c * pattern for c in (1.5, 2.03, 2.0, 3.0)]) + 100.0
+    lr = torch.arange(4, dtype=torch.float64)[:, None].expand(4, 100)
+    assert torch.allclose(hr.var(dim=1), torch.tensor([2.25, 2.03**2, 4.0, 9.0], dtype=torch.float64))
+    kept_hr, kept_lr = prune_flat_patches(hr, lr, threshold=4.0)
+    # 2.03^2 = 4.12 is kept although its biased variance (3.96) is under the threshold; exactly 4 is pruned
+    assert kept_lr[:, 0].tolist() == [1.0, 3.0]
+    assert torch.equal(kept_hr, hr[[1, 3]])
+
+
+@pytest.mark.parametrize("solver", [ista, fista])
+def test_a_precomputed_gram_matrix_gives_the_same_iterates(solver):
+    # m > 2n: without a gram matrix the gradient goes through D twice, with one through D^T D
+    D, Y = _problem(20, 60, 5, 13)
+    lam = 0.2
+    plain = solver(D, Y, lam, max_iter=300, tol=0, record_objective=True)
+    given = solver(D, Y, lam, max_iter=300, tol=0, gram=D.T @ D, record_objective=True)
+    torch.testing.assert_close(given.codes, plain.codes, rtol=0, atol=1e-12)
+    torch.testing.assert_close(given.history, plain.history, rtol=1e-12, atol=0)
+    ws_plain = lasso_working_set(D, Y, lam, max_sweeps=200, tol=1e-12)
+    ws_given = lasso_working_set(D, Y, lam, max_sweeps=200, tol=1e-12, gram=D.T @ D)
+    torch.testing.assert_close(ws_given, ws_plain, rtol=0, atol=1e-12)

@@ -31,3 +31,28 @@ def test_different_networks_are_refused_in_one_line(tmp_path, capsys):
     assert main([str(a), "-o", str(tmp_path / "y.safetensors")]) == 1
     assert capsys.readouterr().err.count("\n") == 1
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_mean_of_three_runs_counts_every_run_and_records_each_source(tmp_path):
+    # 1, 2 and 6: the mean of all three is 3; of the first and last only it would be 3.5
+    sources = [_run(tmp_path, name, value) for name, value in (("a", 1.0), ("b", 2.0), ("c", 6.0))]
+    entry = load_weights(average_weights(sources, tmp_path / "mean3.safetensors"))
+    torch.testing.assert_close(entry.tensors["conv.weight"], torch.full((2, 3), 3.0))
+    torch.testing.assert_close(entry.tensors["conv.bias"], torch.tensor([3.0, 6.0]))
+    recorded = entry.card["training"]["averaged_from"]
+    assert [s["file"] for s in recorded] == [str(p) for p in sources]
+    assert [s["sha256"] for s in recorded] == [load_weights(p).card["sha256"] for p in sources]
+    assert len({s["sha256"] for s in recorded}) == 3
+    assert [s["steps"] for s in recorded] == [10, 20, 60]
+    assert entry.card["name"] == "mean3"
+
+
+def test_mean_is_elementwise_and_keeps_the_dtype(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    tensors = [{"w": torch.randn(4, 5, generator=g), "h": torch.randn(3, generator=g).half()} for _ in range(3)]
+    paths = [save_weights(tmp_path / f"r{i}.safetensors", t, {"architecture": "x"}) for i, t in enumerate(tensors)]
+    entry = load_weights(average_weights(paths, tmp_path / "m.safetensors"))
+    for key in ("w", "h"):
+        expected = sum(t[key].double() for t in tensors) / 3
+        assert entry.tensors[key].dtype == tensors[0][key].dtype
+        torch.testing.assert_close(entry.tensors[key], expected.to(tensors[0][key].dtype))

@@ -126,3 +126,36 @@ def test_loading_checks_the_files_sha256_against_its_card(tmp_path):
     with pytest.raises(WeightsError, match="sha256"):
         load_weights(path)
     assert load_weights(path, verify=False).tensors["conv.weight"].shape == (4, 16)  # asked for: no check
+
+
+def test_compare_counts_no_change_as_neither_gain_nor_loss_and_names_the_largest_loss(tmp_path, capsys):
+    from superres.weights import compare
+
+    cells = [("Set5", 2.0, 37.0, 37.0), ("Set14", 2.0, 33.0, 32.9), ("BSD100", 2.0, 31.0, 30.5),
+             ("Urban100", 2.0, 30.0, 29.75), ("Set5", 3.0, 33.0, 33.5)]
+    before = {"evaluation": {"results": [_result("rgb", d, s, b) for d, s, b, _ in cells]}}
+    after = {"evaluation": {"results": [_result("rgb", d, s, a) for d, s, _, a in cells]}}
+    changes = cards.evaluation_changes(before, after)
+    assert compare.format_changes(changes).splitlines()[-1] == (
+        "1 of 5 cells gained, 3 lost (largest loss -0.5000 dB, rgb BSD100 x2)")
+    (tmp_path / "old.json").write_text(json.dumps(before))
+    (tmp_path / "new.json").write_text(json.dumps(after))
+    assert compare.main([str(tmp_path / "old.json"), str(tmp_path / "new.json")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 + 5 + 1
+    assert out[1].split() == ["rgb", "BSD100", "x2", "31.0000", "30.5000", "-0.5000"]
+    assert out[-1].startswith("1 of 5 cells gained, 3 lost")
+
+
+def test_evaluation_means_reads_old_and_new_card_layouts():
+    card = {"evaluation": {"results": [
+        {"dataset": "Set5", "scale": 2, "psnr": 36.5},  # before "mean" and "lr_mode" existed: rgb
+        {"dataset": "Set14", "scale": "3", "lr_mode": "y-float", "mean": {"psnr": 29.25, "ssim": 0.8}},
+        {"dataset": "B100", "scale": 2.0, "mean": {"ssim": 0.9}},  # no PSNR: skipped
+        "junk",
+    ]}}
+    assert cards.evaluation_means(card) == {("rgb", "Set5", 2.0): 36.5, ("y-float", "Set14", 3.0): 29.25}
+    assert cards.card_psnr(card, 2.0) == {"Set5": 36.5}
+    # the oldest layout: a bare list of results
+    assert cards.evaluation_means({"evaluation": [{"dataset": "Set5", "scale": 4, "psnr": 30.0}]}) == {
+        ("rgb", "Set5", 4.0): 30.0}

@@ -99,3 +99,15 @@ def test_shipping_a_new_name_prints_no_evaluations(trained, capsys):
     source, _ = trained
     assert ship_module.main([str(source), "srcnn.new"]) == 0
     assert "record it again" not in capsys.readouterr().out
+
+
+def test_ship_narrowed_scales_are_sorted_and_unique(trained):
+    source, _ = trained
+    entry = load_weights(ship_module.ship(source, "srcnn.x34", scales=[4.0, 3.0, 4.0]))
+    assert entry.card["scales"] == [3.0, 4.0]
+
+
+def test_evaluations_to_redo_sorts_scales_as_numbers():
+    card = {"architecture": "litesr", "evaluation": {"results": [
+        {"dataset": d, "scale": s, "mean": {"psnr": 30.0}} for d, s in [("Set5", 10.0), ("Set5", 2.5), ("Set14", 4.0)]]}}
+    assert ship_module.evaluations_to_redo(card) == ["superres evaluate -m litesr -d Set14,Set5 -s 2.5,4,10 --write-card"]
