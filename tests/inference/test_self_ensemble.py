@@ -99,3 +99,49 @@ def test_evaluate_will_not_write_an_overridden_ensemble_into_cards(capsys):
     assert main(["evaluate", "-m", "vdsr", "-s", "2", "--self-ensemble", "2", "--write-card"]) != 0
     err = capsys.readouterr().err.strip()
     assert "--self-ensemble" in err and "\n" not in err
+
+
+class _Recorder(nn.Module):
+    """The identity, remembering every input it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(x.clone())
+        return x
+
+
+@pytest.mark.parametrize("passes", [1, 2, 4, 8])
+def test_each_pass_sees_a_different_symmetry_and_is_mapped_back(passes):
+    net = _Recorder()
+    x = torch.rand(1, 1, 5, 7)
+    out = SelfEnsemble(net, passes)(x)
+    # the identity network: every transform undone exactly gives the input back (up to the sum's rounding)
+    torch.testing.assert_close(out, x, rtol=0, atol=1e-6)
+    keys = {tuple(t.shape) + tuple(t.flatten().tolist()) for t in net.seen}
+    group = {tuple(t.shape) + tuple(t.flatten().tolist()) for t in _dihedral(x)}
+    assert len(net.seen) == passes and len(keys) == passes and keys <= group
+    assert torch.equal(net.seen[0], x)
+    if passes >= 2:
+        assert torch.equal(net.seen[1], x.transpose(-1, -2))
+
+
+def test_inference_network_fuses_and_keeps_the_output():
+    from superres.models.layers import RepConv3x3
+    from superres.models.litesr import LiteSR
+
+    torch.manual_seed(0)
+    model = LiteSR(scales=(2,), channels=8, blocks=2).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.1)
+        x = torch.rand(1, 1, 9, 8)
+        before = model(x, 2)
+        net = inference_network(model, {"self_ensemble": 1})
+        reps = [m for m in net.modules() if isinstance(m, RepConv3x3)]
+        assert reps and all(m.fused is not None for m in reps)
+        torch.testing.assert_close(net(x, 2), before, rtol=0, atol=1e-5)
+        ens = inference_network(model, {"self_ensemble": 2})
+        assert ens.border == model.border and ens.net is model

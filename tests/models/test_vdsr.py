@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from superres.models.vdsr import VDSR
@@ -50,3 +52,52 @@ def test_fp32_ends_off_rounds_every_convolution_and_changes_nothing_in_fp32():
         torch.testing.assert_close(plain(x), model(x), rtol=0, atol=0)
     dtypes = _conv_dtypes_under_bf16(plain)
     assert dtypes["first"][1] == dtypes["middle"][1] == dtypes["last"][1] == torch.bfloat16
+
+
+def _vdsr_reference(model: VDSR, x: torch.Tensor) -> torch.Tensor:
+    """VDSR written out: zero-padded 3x3 convolutions, ReLU after all but the last, plus the input."""
+    convs = [m for m in model.body if isinstance(m, torch.nn.Conv2d)]
+    h = x
+    for k, conv in enumerate(convs):
+        h = torch.nn.functional.conv2d(h, conv.weight, conv.bias, padding=1)
+        if k < len(convs) - 1:
+            h = torch.relu(h)
+    return x + h
+
+
+def test_forward_equals_depth_convolutions_written_out():
+    torch.manual_seed(0)
+    model = VDSR(depth=6, width=8).eval()
+    assert sum(isinstance(m, torch.nn.Conv2d) for m in model.modules()) == 6
+    assert sum(isinstance(m, torch.nn.ReLU) for m in model.modules()) == 5
+    with torch.no_grad():
+        x = torch.rand(2, 1, 12, 9)
+        assert (model(x) - x).min() < 0  # a ReLU after the last convolution would show
+        torch.testing.assert_close(model(x), _vdsr_reference(model, x), rtol=0, atol=1e-6)
+
+
+def test_border_is_the_receptive_radius():
+    torch.manual_seed(0)
+    for depth in (3, 6):
+        model = VDSR(depth=depth, width=8).eval()
+        x = torch.rand(1, 1, 31, 31)
+        poked = x.clone()
+        poked[0, 0, 15, 15] += 1
+        with torch.no_grad():
+            changed = torch.nonzero((model(poked) - model(x))[0, 0].abs() > 0)
+        assert (changed - 15).abs().max().item() == model.border == depth
+
+
+def test_shipped_vdsr_serves_fractional_scales_on_the_bicubic_input():
+    from superres.methods.registry import get_method
+    from superres.ops.resize import imresize_matlab
+
+    method = get_method("vdsr")
+    y = torch.rand(1, 1, 9, 11, generator=torch.Generator().manual_seed(0))
+    for scale in (2.0, 2.5):
+        model, _ = method.model_for_scale(scale)
+        with torch.no_grad():
+            want = model(imresize_matlab(y, scale))
+        got = method.upscale(y, scale)
+        assert got.shape[-2:] == (math.ceil(9 * scale), math.ceil(11 * scale))
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-5)

@@ -74,14 +74,17 @@ def _y_of_file(path: Path) -> torch.Tensor:
     return rgb_to_y_bt601(rgb).to(torch.float64) / 255
 
 
-def _cache_key(files: Sequence[Path], scales: Sequence[int], downscales: Sequence[float], input_mode: str) -> str:
+def _cache_key(files: Sequence[Path], scales: Sequence[int], downscales: Sequence[float], input_mode: str,
+               min_size: int) -> str:
+    # everything the pairs depend on; a file replaced in place changes its size or mtime
     digest = hashlib.sha256()
     meta = {
         "version": _CACHE_VERSION,
         "scales": list(scales),
         "downscales": list(downscales),
         "input": input_mode,
-        "files": [(str(Path(f).resolve()), Path(f).stat().st_size) for f in files],
+        "min_size": min_size,
+        "files": [(str(Path(f).resolve()), Path(f).stat().st_size, Path(f).stat().st_mtime_ns) for f in files],
     }
     digest.update(json.dumps(meta, sort_keys=True).encode())
     return digest.hexdigest()[:20]
@@ -100,7 +103,7 @@ def prepare_pairs(
     """Prepare every (image, downscaled copy, scale) pair; cached under :func:`cache_dir`."""
     if input_mode not in ("upsampled", "lr"):
         raise InvalidArgumentError(f"input mode must be 'upsampled' or 'lr', got {input_mode!r}")
-    key = _cache_key(files, scales, downscales, input_mode)
+    key = _cache_key(files, scales, downscales, input_mode, min_size)
     path = cache_dir() / "pairs" / f"{key}.safetensors"
     if use_cache and path.is_file():
         tensors = load_file(str(path))

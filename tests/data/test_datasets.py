@@ -1,0 +1,86 @@
+"""Finding data: the modcrop multiple of a factor, the data folder's search order, and the
+benchmark and training sets read from a folder laid out like ``shared/data`` (made here)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from PIL import Image
+
+from superres.data.datasets import benchmark_images, find_data_dir, modcrop_multiple, training_images
+from superres.errors import DataNotFoundError, InvalidArgumentError
+
+
+@pytest.mark.parametrize("scale, multiple", [(2, 2), (3.0, 3), (4, 4), (8, 8), (2.5, 5), (1.5, 3), (4 / 3, 4), (3.2, 16)])
+def test_modcrop_multiple_is_the_numerator_of_the_factor(scale, multiple):
+    assert modcrop_multiple(scale) == multiple
+    assert (multiple / scale) == pytest.approx(round(multiple / scale))  # HR multiple / scale is whole
+
+
+@pytest.mark.parametrize("scale", [math.pi, 2.501, 2 ** 0.5])
+def test_modcrop_multiple_refuses_factors_that_are_not_simple_fractions(scale):
+    with pytest.raises(InvalidArgumentError, match="simple fraction"):
+        modcrop_multiple(scale)
+
+
+def _png(path, size=(12, 10)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (10, 20, 30)).save(path)
+    return path
+
+
+@pytest.fixture
+def layout(tmp_path):
+    root = tmp_path / "data"
+    for scale in (2, 3):
+        _png(root / "benchmark" / "SetX" / f"x{scale}" / "img_001_HR.png")
+        _png(root / "benchmark" / "SetX" / f"x{scale}" / "img_001_LR.png")
+        _png(root / "benchmark" / "SetX" / f"x{scale}" / "img_002_HR.png")  # no LR shipped
+    _png(root / "train" / "T91" / "t2.png")
+    _png(root / "train" / "T91" / "t1.jpg")
+    _png(root / "train" / "BSD200" / "b1.png")
+    (root / "train" / "T91" / "notes.txt").write_text("not an image")
+    return root
+
+
+def test_explicit_data_dir_wins_over_the_environment(layout, tmp_path, monkeypatch):
+    other = tmp_path / "other"
+    (other / "benchmark").mkdir(parents=True)
+    monkeypatch.setenv("SUPERRES_DATA", str(other))
+    assert find_data_dir(layout) == layout
+    assert find_data_dir() == other
+    monkeypatch.setenv("SUPERRES_DATA", str(tmp_path / "missing"))
+    with pytest.raises(DataNotFoundError):
+        find_data_dir()
+
+
+def test_benchmark_scale_folder_gives_modcropped_hr_and_the_shipped_lr(layout):
+    images = benchmark_images("setx", 3, data_dir=layout)  # set names match case-insensitively
+    folder = layout / "benchmark" / "SetX" / "x3"
+    assert [(im.name, im.hr_path, im.lr_path, im.modcropped) for im in images] == [
+        ("img_001", folder / "img_001_HR.png", folder / "img_001_LR.png", True),
+        ("img_002", folder / "img_002_HR.png", None, True),
+    ]
+
+
+def test_benchmark_scale_without_a_folder_takes_the_first_hr_images_uncropped(layout):
+    images = benchmark_images("SetX", 2.5, data_dir=layout)
+    folder = layout / "benchmark" / "SetX" / "x2"
+    assert [(im.name, im.hr_path, im.lr_path, im.modcropped) for im in images] == [
+        ("img_001", folder / "img_001_HR.png", None, False),
+        ("img_002", folder / "img_002_HR.png", None, False),
+    ]
+    with pytest.raises(DataNotFoundError):
+        benchmark_images("Set99", 2, data_dir=layout)
+
+
+def test_training_set_291_is_t91_then_bsd200(layout):
+    t91 = [layout / "train" / "T91" / "t1.jpg", layout / "train" / "T91" / "t2.png"]
+    bsd = [layout / "train" / "BSD200" / "b1.png"]
+    assert training_images("T91", data_dir=layout) == t91
+    assert training_images("291", data_dir=layout) == t91 + bsd
+    assert training_images(["BSD200", "T91"], data_dir=layout) == bsd + t91
+    assert training_images(str(layout / "train" / "BSD200")) == bsd
+    with pytest.raises(DataNotFoundError):
+        training_images("General100", data_dir=layout)
