@@ -42,6 +42,16 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def memory_size(text: str) -> int:
+    """A memory budget such as ``4G`` or ``512M``, in bytes (argparse type)."""
+    from superres.inference.device import parse_memory
+
+    try:
+        return parse_memory(text)
+    except InvalidArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def positive_int(text: str) -> int:
     """An integer >= 1 (argparse type)."""
     try:

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from superres.cli.common import check_image_output
+from superres.cli.common import check_image_output, memory_size
 
 if TYPE_CHECKING:  # numpy and torch load on first use: `superres --help` stays fast
     import numpy as np
@@ -24,16 +24,6 @@ def _factor(text: str) -> float:
     return value
 
 
-def _memory(text: str) -> int:
-    from superres.errors import InvalidArgumentError
-    from superres.inference.device import parse_memory
-
-    try:
-        return parse_memory(text)
-    except InvalidArgumentError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("resize", help="resize an image exactly as MATLAB imresize")
     p.add_argument("input", type=Path)
@@ -46,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--border", choices=["replicate", "symmetric"], default="replicate",
                    help="replicate: MATLAB of the classic benchmarks (default); symmetric: current MATLAB")
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT (never the input)")
-    p.add_argument("--max-memory", type=_memory, metavar="SIZE",
+    p.add_argument("--max-memory", type=memory_size, metavar="SIZE",
                    help="memory budget of the resize, e.g. 4G (default: half the RAM, at most 8G)")
     p.set_defaults(run=run)
 

@@ -19,20 +19,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from superres.cli.common import parse_scale, positive_int
+from superres.cli.common import memory_size, parse_scale, positive_int
 from superres.errors import InvalidArgumentError, SuperresError
 
 DEFAULT_SCALE = 2.0
 _GLOB_CHARS = set("*?[")
-
-
-def _memory(text: str) -> int:
-    from superres.inference.device import parse_memory
-
-    try:
-        return parse_memory(text)
-    except InvalidArgumentError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -65,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="network arithmetic (default auto: the default model in bf16 where the device does "
                         "it natively, i.e. CUDA GPUs and CPUs with AVX512-BF16/AMX; else and for named models fp32)")
-    p.add_argument("--max-memory", type=_memory, metavar="SIZE",
+    p.add_argument("--max-memory", type=memory_size, metavar="SIZE",
                    help="memory budget per image: input, output and tiles, e.g. 4G (default: half the RAM, at most 8G)")
     p.add_argument("--tile", type=positive_int, metavar="PIXELS", help="force the LR tile side (default: from --max-memory)")
     p.add_argument("--threads", type=positive_int, help="CPU threads (default: all CPUs this process may use)")
