@@ -54,3 +54,16 @@ def test_fractional_scale_shaves_the_next_whole_pixel(data_dir):
     (run,) = evaluate(["bicubic"], ["Set5"], [2.5], data_dir=data_dir)
     # pinned: the value docs/models.md quotes for bicubic at x2.5 (no published reference exists)
     assert len(run.images) == 5 and abs(run.mean_psnr - 31.7636) < 1e-3
+
+
+def test_an_image_too_small_for_the_protocol_is_named(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from superres.errors import InvalidArgumentError
+
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(tmp_path / "fine.png")
+    Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(tmp_path / "tiny.png")
+    with pytest.raises(InvalidArgumentError, match=r"tiny at x4: .*too small to shave 4"):
+        evaluate(["bicubic"], [str(tmp_path)], [4])

@@ -167,13 +167,16 @@ def evaluate_method(
     items = benchmark_images(dataset, scale, data_dir=data_dir)
     result = RunResult(label or method.info.name, dataset, scale, lr_mode)
     for item in items:
-        hr, lr = _prepare(item, scale, lr_mode, lr_from_files)
-        start = time.perf_counter()
-        with torch.inference_mode():
-            sr = method.upscale(lr, scale)
-        seconds = time.perf_counter() - start
-        channel = metric_channel if hr.shape[1] == 3 else "y"
-        p, s = protocol_metrics(sr, hr, shave=_shave_for(scale), channel=channel)
+        try:
+            hr, lr = _prepare(item, scale, lr_mode, lr_from_files)
+            start = time.perf_counter()
+            with torch.inference_mode():
+                sr = method.upscale(lr, scale)
+            seconds = time.perf_counter() - start
+            channel = metric_channel if hr.shape[1] == 3 else "y"
+            p, s = protocol_metrics(sr, hr, shave=_shave_for(scale), channel=channel)
+        except InvalidArgumentError as exc:  # e.g. too small to shave: say which image of the set
+            raise InvalidArgumentError(f"{dataset} {item.name} at x{scale:g}: {exc}") from None
         image_result = ImageResult(item.name, float(p[0]), float(s[0]), seconds)
         result.images.append(image_result)
         if save_dir is not None:
