@@ -154,8 +154,11 @@ def load_database(scale: int, *, build: bool = True, data_dir: str | os.PathLike
         if not build:
             raise InvalidArgumentError(f"no Freeman database for x{scale} at {path}; run "
                                        f"python -m superres.methods.classical.freeman build --scales {scale}")
+        from superres.data.datasets import training_images
+
+        images = training_images("T91", data_dir=data_dir)  # no data: say so before announcing a build
         print(f"freeman: building the x{scale} database from T91 into {path}", file=sys.stderr)
-        build_database(scale, data_dir=data_dir)
+        build_database(scale, images=images)
     tensors = load_file(str(path))
     return tensors["mid"], tensors["high"]
 
