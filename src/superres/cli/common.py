@@ -22,8 +22,11 @@ def parse_scale(text: str) -> float:
 
 
 def parse_scales(text: str) -> list[float]:
-    """A comma-separated list of scales (argparse type)."""
-    return [parse_scale(part) for part in text.split(",") if part.strip()]
+    """A non-empty comma-separated list of scales (argparse type)."""
+    scales = [parse_scale(part) for part in text.split(",") if part.strip()]
+    if not scales:
+        raise argparse.ArgumentTypeError(f"invalid scale {text!r}: give at least one, e.g. 2 or 2,3,4")
+    return scales
 
 
 def parse_list(text: str) -> list[str]:

@@ -9,14 +9,6 @@ from pathlib import Path
 from superres.cli.common import add_data_dir, check_output_file, parse_list, parse_scales
 
 
-def _scales(text: str) -> list[float]:
-    """A non-empty comma-separated list of scales (argparse type)."""
-    scales = parse_scales(text)
-    if not scales:
-        raise argparse.ArgumentTypeError(f"invalid scale {text!r}: give at least one, e.g. 2 or 2,3,4")
-    return scales
-
-
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
@@ -28,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="method name(s), comma-separated (default: bicubic); NAME=FILE.safetensors runs a learned "
                         "method with weights of your own, e.g. vdsr,vdsr=runs/vdsr/best.safetensors")
     p.add_argument("--dataset", "-d", type=parse_list, default=["Set5"], help="set name(s) or folder(s) of HR images (default: Set5)")
-    p.add_argument("--scale", "-s", type=_scales, default=[2.0, 3.0, 4.0], help="scale(s), comma-separated (default: 2,3,4)")
+    p.add_argument("--scale", "-s", type=parse_scales, default=[2.0, 3.0, 4.0], help="scale(s), comma-separated (default: 2,3,4)")
     add_data_dir(p)
     p.add_argument("--lr-mode", choices=["rgb", "y-float"], default="rgb",
                    help="rgb: methods get the uint8 RGB LR (Huang et al.'s protocol, default); "
