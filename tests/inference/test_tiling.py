@@ -15,10 +15,12 @@ from superres.errors import InvalidArgumentError, SuperresError
 from superres.inference import prepare_method, upscale_array, upscale_tensor
 from superres.inference.pipeline import plan_for
 from superres.inference.tiling import (
+    TILE_WORKING_CAP,
     network_receptive_radius,
     plan_tiles,
     receptive_radius,
     scale_alignment,
+    working_bytes_per_lr_pixel,
 )
 from superres.methods.learned import LearnedMethod
 from superres.methods.registry import METHODS, get_method
@@ -293,7 +295,6 @@ def test_the_tiles_and_the_image_together_fit_the_memory_budget():
     """The plan's working set covers the largest crop actually run, and with the input,
     the output and the writer's copies of it stays within ``max_memory``."""
     from superres.inference.pipeline import OUTPUT_COPIES
-    from superres.inference.tiling import working_bytes_per_lr_pixel
 
     m = prepare_method("bicubic", 3.0, device="cpu")
     pixels = np.zeros((300, 260, 3), np.uint8)
@@ -350,3 +351,29 @@ def test_receptive_radius_counts_pooling_layers():
     net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.MaxPool2d(5, stride=1, padding=2),
                         nn.AvgPool2d((3, 3), stride=1, padding=1), nn.Conv2d(4, 1, 1))
     assert network_receptive_radius(net) == 1 + 2 + 1 + 0
+
+
+def test_the_working_cap_sizes_tiles_but_never_refuses_what_the_budget_holds():
+    # The cap chooses the tile when it allows the smallest one...
+    capped = plan_tiles(1000, 1000, 2.0, radius=2, bytes_per_pixel=1.0, budget=1e6, working_cap=40 * 40)
+    assert capped.tile == 36
+    # ... and gives way to the budget when it does not (a large scale's smallest tile)
+    over = plan_tiles(1000, 1000, 2.0, radius=2, bytes_per_pixel=1.0, budget=1e6, working_cap=10 * 10)
+    assert over.tile == 996 and over.working_bytes <= 1e6
+    # a global method may use the whole budget, whatever the cap
+    whole = plan_tiles(100, 100, 2.0, radius=None, bytes_per_pixel=50.0, budget=1e6, working_cap=10)
+    assert whole.count == 1 and whole.working_bytes == 5e5
+    with pytest.raises(InvalidArgumentError, match="--max-memory, or max_memory"):
+        plan_tiles(100, 100, 2.0, radius=None, bytes_per_pixel=200.0, budget=1e6, working_cap=10)
+
+
+def test_a_global_method_above_the_tile_cap_runs_within_a_larger_budget():
+    # ibp on 1000 x 1000 needs more than TILE_WORKING_CAP: accepted once --max-memory holds it
+    # (the cap used to refuse it whatever the budget), refused when the budget is short.
+    method = get_method("ibp")
+    need = working_bytes_per_lr_pixel(method, 2.0, 3) * 1000 * 1000
+    assert need > TILE_WORKING_CAP
+    plan = plan_for(method, 2.0, 1000, 1000, 3, fixed_bytes=0, max_memory=int(need) + (1 << 20))
+    assert plan.count == 1
+    with pytest.raises(InvalidArgumentError, match="global method"):
+        plan_for(method, 2.0, 1000, 1000, 3, fixed_bytes=0, max_memory=int(need) - (1 << 20))

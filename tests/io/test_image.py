@@ -23,6 +23,7 @@ from superres.io import (
     LoadedImage,
     image_to_tensor,
     read_image,
+    read_image_size,
     tensor_to_image,
     write_image,
 )
@@ -685,8 +686,7 @@ def test_header_claiming_huge_size(tmp_path: Path) -> None:
     tiny = np.zeros((1, 1, 3), np.uint16)
     # 30000 x 30000 is above our default and above Pillow's own hard limit.
     (tmp_path / "bomb.png").write_bytes(png16_bytes(tiny, header_size=(30000, 30000)))
-    assert_read_error(tmp_path / "bomb.png", contains="too large")
-    assert_read_error(tmp_path / "bomb.png", max_pixels=10**12)  # Pillow's limit still applies
+    assert_read_error(tmp_path / "bomb.png", contains="above the limit of 400000000 pixels")
     # 12000 x 10000 sits between Pillow's warning and error thresholds: our limit decides,
     # and Pillow's warning does not leak out.
     (tmp_path / "warn.png").write_bytes(png16_bytes(tiny, header_size=(12000, 10000)))
@@ -971,3 +971,19 @@ def test_tensor_to_image_refuses_bad_input(tensor: torch.Tensor, kwargs: dict[st
 def test_tensor_keeps_gradients_out() -> None:
     t = torch.rand(1, 3, 4, 4, requires_grad=True)
     assert tensor_to_image(t).shape == (4, 4, 3)
+
+
+def test_our_limit_not_pillows_decides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 14000 x 14000 is above Pillow's hard limit (about 179 M pixels) and below our default
+    # 400 M: the header is read, where Pillow alone refuses it as a decompression bomb.
+    tiny = np.zeros((1, 1, 3), np.uint16)
+    (tmp_path / "big.png").write_bytes(png16_bytes(tiny, header_size=(14000, 14000)))
+    assert read_image_size(tmp_path / "big.png") == (14000, 14000)
+    # The same with Pillow's limit made tiny, on a real decode; Pillow's setting is restored after.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 20)
+    pixels = random_pixels(10, 10, 3)
+    path = write_image(tmp_path / "small.png", pixels)
+    np.testing.assert_array_equal(read_image(path).pixels, pixels)
+    assert Image.MAX_IMAGE_PIXELS == 20
+    assert_read_error(path, contains="above the limit of 99 pixels", max_pixels=99)
+    assert Image.MAX_IMAGE_PIXELS == 20

@@ -118,7 +118,7 @@ def plan_for(
         raise InvalidArgumentError(
             f"x{scale:g} of a {width}x{height} image gives {ow}x{oh} pixels: its input and output alone "
             f"need about {format_bytes(fixed_bytes)}, more than the memory budget of {format_bytes(budget)} "
-            f"(raise --max-memory)"
+            f"(raise --max-memory, or max_memory in Python)"
         )
     radius = receptive_radius(method, scale)
     if radius is not None and channels in (2, 4):
@@ -129,7 +129,8 @@ def plan_for(
         scale,
         radius=radius,
         bytes_per_pixel=working_bytes_per_lr_pixel(method, scale, channels),
-        budget=min(left, TILE_WORKING_CAP),
+        budget=left,
+        working_cap=TILE_WORKING_CAP,
         tile=tile,
         what=repr(method.info.name),
     )

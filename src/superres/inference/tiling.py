@@ -221,6 +221,12 @@ def _ranges(length: int, tile: int) -> tuple[tuple[int, int], ...]:
     return tuple((a, min(a + tile, length)) for a in range(0, length, tile))
 
 
+def _largest_tile(budget: float, bytes_per_pixel: float, context: int, q: int) -> int:
+    """The largest kept tile side (a multiple of ``q``) whose crop fits ``budget``."""
+    side = math.isqrt(int(max(budget, 0) // max(bytes_per_pixel, 1.0)))
+    return (side - 2 * context) // q * q
+
+
 def plan_tiles(
     height: int,
     width: int,
@@ -231,13 +237,17 @@ def plan_tiles(
     budget: float,
     tile: int | None = None,
     what: str = "this method",
+    working_cap: float | None = None,
 ) -> TilePlan:
     """Choose the tiles for an LR image of ``height x width``.
 
     ``radius`` is :func:`receptive_radius` (None: one tile, the whole image);
     ``budget`` the bytes the tiles may use; ``tile`` forces a kept tile side
-    (rounded up to the alignment; for tests and tuning).  Raises
-    :class:`InvalidArgumentError` when not even the smallest tile fits.
+    (rounded up to the alignment; for tests and tuning).  ``working_cap``
+    (e.g. :data:`TILE_WORKING_CAP`) only sizes the tiles: a method that needs
+    more (a global method, or a large scale's smallest tile) may still use
+    the whole ``budget``.  Raises :class:`InvalidArgumentError` when not even
+    the smallest tile fits the budget.
     """
     align = scale_alignment(scale)
     whole = dict(tile=max(height, width), context=0, rows=((0, height),), cols=((0, width),))
@@ -248,20 +258,21 @@ def plan_tiles(
             reason = "is a global method" if radius is None else f"cannot tile scale {scale:g}"
             raise InvalidArgumentError(
                 f"{what} {reason} and needs about {format_bytes(need)} for a {width}x{height} image, "
-                f"more than the {format_bytes(budget)} left in the memory budget (raise --max-memory)"
+                f"more than the {format_bytes(budget)} left in the memory budget (raise --max-memory, or max_memory in Python)"
             )
         return TilePlan(height, width, scale, p=p, q=q, working_bytes=need, **whole)
     p, q = align
     context = -(-radius // q) * q
     if tile is None:
-        side = math.isqrt(int(max(budget, 0) // max(bytes_per_pixel, 1.0)))
-        tile = (side - 2 * context) // q * q
         smallest = max(MIN_TILE, q)
+        tile = _largest_tile(min(budget, working_cap or budget), bytes_per_pixel, context, q)
+        if tile < smallest and tile < max(height, width):  # the cap is a preference, the budget the limit
+            tile = max(tile, _largest_tile(budget, bytes_per_pixel, context, q))
         if tile < smallest and tile < max(height, width):
             need = bytes_per_pixel * (smallest + 2 * context) ** 2
             raise InvalidArgumentError(
                 f"the memory budget is too small for {what} at x{scale:g}: the smallest tile needs about "
-                f"{format_bytes(need)}, {format_bytes(budget)} are left (raise --max-memory)"
+                f"{format_bytes(need)}, {format_bytes(budget)} are left (raise --max-memory, or max_memory in Python)"
             )
     else:
         if isinstance(tile, bool) or not isinstance(tile, int) or tile < 1:

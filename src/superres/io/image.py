@@ -21,9 +21,11 @@ Format notes (what is kept and what is not):
   read a 16-bit gray+alpha TIFF back. WebP with ``quality=100`` is lossless.
   ICC profile and EXIF go into PNG, JPEG, WebP and TIFF; BMP carries neither.
 * Limits: the pixel count in the header is checked against ``max_pixels``
-  before decoding. Pillow's own decompression-bomb check still runs inside
-  ``Image.open`` and refuses images above ``2 * PIL.Image.MAX_IMAGE_PIXELS``
-  (about 179 million pixels by default), whatever ``max_pixels`` says.
+  before decoding. Pillow's own decompression-bomb check (inside
+  ``Image.open``, above ``2 * PIL.Image.MAX_IMAGE_PIXELS``, about 179 million
+  pixels by default) would otherwise refuse images that ``max_pixels``
+  allows, so while this module opens a file it lifts Pillow's limit, under a
+  lock, and restores it after; ``max_pixels`` is checked instead.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import re
 import stat
 import struct
 import sys
+import threading
 import warnings
 import zlib
 from collections.abc import Callable
@@ -101,6 +104,22 @@ _FORMAT_ALIASES = {
     "WEBP": "WEBP",
 }
 _READ_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP")
+
+# Pillow's limit is a module global: one lock keeps our reads from restoring it under each other.
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _without_pillow_limit():
+    """Let Pillow open images of any size: its hard limit would come first, where ``max_pixels`` is the one that counts."""
+    with _PILLOW_LIMIT_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None  # _decode checks the header's size against max_pixels itself
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
 _CHANNEL_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 _EXIF_PREFIX = b"Exif\x00\x00"
 _ORIENTATION = 0x0112
@@ -221,10 +240,8 @@ def read_image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     cannot open is read whole, so that :func:`read_image` names the problem
     (:class:`ImageReadError`).  EXIF orientation is not applied."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path, formats=_READ_FORMATS) as im:
-                width, height = im.size
+        with _without_pillow_limit(), Image.open(path, formats=_READ_FORMATS) as im:
+            width, height = im.size
     except Exception:
         height, width = read_image(path).pixels.shape[:2]
     return height, width
@@ -275,15 +292,13 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -
 
 
 def _decode(fp: IO[bytes], limit: int) -> tuple[np.ndarray, str, bytes | None, bytes | None, int]:
-    with warnings.catch_warnings():
-        # Our limit is the one that counts below Pillow's hard limit.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    with _without_pillow_limit():
         with Image.open(fp, formats=_READ_FORMATS) as im:
             width, height = im.size
             if width * height > limit:
                 raise _Unreadable(
                     f"image is {width}x{height} ({width * height} pixels), above the limit "
-                    f"of {limit} pixels (raise it with max_pixels or {MAX_PIXELS_ENV})"
+                    f"of {limit} pixels (raise it with {MAX_PIXELS_ENV}, or max_pixels in Python)"
                 )
             fmt = "JPEG" if im.format == "MPO" else str(im.format)
             # an MPO's further pictures (depth maps, previews) are not frames of the photo
