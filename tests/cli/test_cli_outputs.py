@@ -128,9 +128,28 @@ def test_evaluate_save_dir_that_cannot_be_made_is_one_line(tmp_path, capsys):
     save = tmp_path / "save"
     save.mkdir()
     (save / "bicubic").write_bytes(b"a file where a folder goes")
-    _refused(["evaluate", "-d", folder, "-s", "2", "-m", "bicubic", "--save-dir", save], capsys,
+    _refused(["evaluate", "-d", folder, "-s", "2", "-m", "bicubic", "--save-dir", save, "--overwrite"], capsys,
              "cannot create the folder")
     assert (save / "bicubic").read_bytes() == b"a file where a folder goes"
+
+
+def test_evaluate_save_dir_replaces_earlier_images_only_with_overwrite(tmp_path, capsys, monkeypatch):
+    import superres.evaluation.benchmark as benchmark
+
+    folder = tmp_path / "small"
+    _image(folder / "im0.png")
+    save = tmp_path / "save"
+    argv = ["evaluate", "-d", folder, "-s", "2", "-m", "bicubic", "--save-dir", save]
+    assert main([str(a) for a in argv]) == 0
+    (written,) = save.rglob("im0.png")
+    made = written.read_bytes()
+    written.write_bytes(b"the user's edit")
+    with monkeypatch.context() as patched:
+        patched.setattr(benchmark, "evaluate", _not_reached)
+        _refused(argv, capsys, "is not empty (use --overwrite")
+    assert written.read_bytes() == b"the user's edit"
+    assert main([str(a) for a in argv + ["--overwrite"]]) == 0
+    assert written.read_bytes() == made
 
 
 # --------------------------------------------------------------------------

@@ -84,9 +84,24 @@ def test_a_page_is_replaced_whole_and_other_folders_are_refused(tmp_path, capsys
     page = tmp_path / "page"
     assert main(["evaluate", "-m", "bicubic,nearest", "-d", str(photos), "-s", "2", "--html", str(page)]) == 0
     assert (page / "images" / "nearest").is_dir()
-    assert main(["evaluate", "-m", "bicubic", "-d", str(photos), "-s", "2", "--html", str(page)]) == 0
+    before = (page / "index.html").read_bytes()
+    assert main(["evaluate", "-m", "bicubic", "-d", str(photos), "-s", "2", "--html", str(page)]) == 1
+    assert "earlier page (use --overwrite)" in capsys.readouterr().err
+    assert (page / "index.html").read_bytes() == before
+    assert main(["evaluate", "-m", "bicubic", "-d", str(photos), "-s", "2", "--html", str(page), "--overwrite"]) == 0
     assert _page_data(page)["methods"] == ["bicubic"] and not (page / "images" / "nearest").exists()
     capsys.readouterr()
+
+    # a page folder with files of the user's in it is never replaced, --overwrite or not
+    (page / "NOTES.txt").write_text("keep me")
+    (page / "images" / "bicubic" / "crop.jpg").write_bytes(b"mine")
+    before = (page / "index.html").read_bytes()
+    for extra in ([], ["--overwrite"]):
+        assert main(["evaluate", "-m", "nearest", "-d", str(photos), "-s", "2", "--html", str(page)] + extra) == 1
+        err = capsys.readouterr().err
+        assert "NOTES.txt" in err and "images/bicubic/crop.jpg" in err and err.count("\n") == 1
+    assert (page / "NOTES.txt").read_text() == "keep me" and (page / "images" / "bicubic" / "crop.jpg").exists()
+    assert (page / "index.html").read_bytes() == before
 
     other = tmp_path / "notes"
     other.mkdir()
@@ -107,7 +122,8 @@ def test_a_failed_run_leaves_the_old_page_and_no_staging(tmp_path, capsys):
     assert main(["evaluate", "-m", "bicubic", "-d", str(photos), "-s", "2", "--html", str(page)]) == 0
     before = (page / "index.html").read_bytes()
     # nearest runs and writes its images, then the unknown method fails the run
-    assert main(["evaluate", "-m", "nearest,no-such-method", "-d", str(photos), "-s", "2", "--html", str(page)]) == 1
+    assert main(["evaluate", "-m", "nearest,no-such-method", "-d", str(photos), "-s", "2", "--html", str(page),
+                 "--overwrite"]) == 1
     assert "unknown method" in capsys.readouterr().err
     assert (page / "index.html").read_bytes() == before and not (page / "images" / "nearest").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["page", "photos"]

@@ -32,7 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mean-only", action="store_true", help="table format: only the mean rows")
     p.add_argument("--save-dir", type=Path, help="write the SR images under DIR/method/dataset/xS/")
     p.add_argument("--output", "-o", type=Path, help="also write the report to this file")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --output file")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --output file, the images of an earlier run in --save-dir, "
+                        "and an earlier --html page (a page folder with other files in it is never replaced)")
     p.add_argument("--html", type=Path, metavar="DIR",
                    help="also write a web page comparing the methods to DIR/index.html: mean and per-image "
                         "scores, and a side-by-side viewer with a split slider and zoom (opens from disk)")
@@ -56,6 +58,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
     save_dir = args.save_dir
     if save_dir is not None and save_dir.exists() and not save_dir.is_dir():
         raise InvalidArgumentError(f"--save-dir {str(save_dir)!r} exists and is not a folder")
+    if save_dir is not None and save_dir.is_dir() and any(save_dir.iterdir()) and not args.overwrite:
+        # its images would be replaced, one by one, by this run's of the same names
+        raise InvalidArgumentError(f"--save-dir {str(save_dir)!r} is not empty (use --overwrite to replace "
+                                   f"the images this run writes there)")
     if args.output is None:
         return
     from superres.data.datasets import benchmark_images
@@ -105,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     if args.html is not None:
         from superres.evaluation.webpage import ComparisonPage
 
-        page = ComparisonPage(args.html)  # refuses a folder it may not replace before any work
+        page = ComparisonPage(args.html, overwrite=args.overwrite)  # refuses a folder it may not replace, before any work
     with page if page is not None else contextlib.nullcontext():
         results = evaluate(
             args.method,

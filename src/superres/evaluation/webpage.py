@@ -10,7 +10,9 @@ scale), exactly the uint8 images the scores were computed from.
 
 The page is built in a hidden folder beside ``DIR`` and renamed into place when
 complete, so an interrupted run leaves the previous page (or nothing), never half of
-one; an existing ``DIR`` is replaced only if it holds a page made here.
+one.  An existing ``DIR`` is replaced only with ``overwrite`` (``--overwrite``), and
+only if it holds a page made here and nothing else: a folder with any file the page
+did not make is refused, so a replaced page never takes other files with it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,20 @@ def _is_our_page(folder: Path) -> bool:
         return False
 
 
+def _foreign_files(folder: Path) -> list[str]:
+    """Files under a page's folder that a page does not make (anything but index.html and
+    images/**/*.png), relative to it: a page that holds them is not replaced."""
+    foreign = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        ours = relative.as_posix() == "index.html" or (
+            relative.parts[0] == "images" and (path.is_dir() and not path.is_symlink() or path.suffix == ".png")
+        )
+        if not ours:
+            foreign.append(relative.as_posix())
+    return foreign
+
+
 class ComparisonPage:
     """Collects a run's images (``on_output``) and writes the page (``finish``).
 
@@ -51,15 +67,25 @@ class ComparisonPage:
             page.finish(results, command="superres evaluate ...")
     """
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, *, overwrite: bool = False) -> None:
         out_dir = Path(out_dir)
         if out_dir.exists() or out_dir.is_symlink():
             if not out_dir.is_dir():
                 raise InvalidArgumentError(f"--html {str(out_dir)!r} exists and is not a folder")
-            if any(out_dir.iterdir()) and not _is_our_page(out_dir):
-                raise InvalidArgumentError(
-                    f"--html {str(out_dir)!r} is a folder with other files in it; give a new or empty folder"
-                )
+            if any(out_dir.iterdir()):
+                if not _is_our_page(out_dir):
+                    raise InvalidArgumentError(
+                        f"--html {str(out_dir)!r} is a folder with other files in it; give a new or empty folder"
+                    )
+                foreign = _foreign_files(out_dir)
+                if foreign:
+                    shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+                    raise InvalidArgumentError(
+                        f"--html {str(out_dir)!r} holds files the page did not make ({shown}); "
+                        f"give a new folder, or move them out"
+                    )
+                if not overwrite:
+                    raise InvalidArgumentError(f"--html {str(out_dir)!r} holds an earlier page (use --overwrite)")
         if not out_dir.parent.is_dir():
             raise InvalidArgumentError(f"--html {str(out_dir)!r}: folder {str(out_dir.parent)!r} does not exist")
         self.out_dir = out_dir
