@@ -25,6 +25,7 @@ from pathlib import Path
 
 from superres.errors import TrainingError
 from superres.training.config import load_config
+from superres.training.plots import script_pyplot
 from superres.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,10 +96,7 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--reuse", action="store_true", help="read back runs already finished with the same settings")
     args = parser.parse_args()
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = script_pyplot()  # before the work: a missing matplotlib fails at once
 
     recipe, variants = CLAIMS[args.claim]
     fig, ax = plt.subplots(figsize=(6, 4))

@@ -13,16 +13,15 @@ import json
 import sys
 from pathlib import Path
 
+from superres.training.plots import script_pyplot
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("record", type=Path, help="JSON written by bench_sparse_coding.py --json")
     parser.add_argument("-o", "--output", type=Path, default=Path("docs/figures/ista_fista.png"))
     args = parser.parse_args(argv)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = script_pyplot()  # before the work: a missing matplotlib fails at once
 
     record = json.loads(args.record.read_text())
     best = record["optimum"]

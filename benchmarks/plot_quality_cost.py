@@ -21,6 +21,7 @@ from _timing import best_time  # noqa: E402
 from superres.cli.models import collect_rows  # noqa: E402
 from superres.evaluation.benchmark import evaluate  # noqa: E402
 from superres.methods.registry import get_method  # noqa: E402
+from superres.training.plots import script_pyplot  # noqa: E402
 
 
 def ms_per_megapixel(name: str, scale: float, side: int = 128) -> float:
@@ -38,6 +39,7 @@ def main() -> None:
     parser.add_argument("--data-dir")
     parser.add_argument("--out", type=Path, default=Path("docs/figures"))
     args = parser.parse_args()
+    plt = script_pyplot()  # before the work: a missing matplotlib fails at once
     points = []
     for row in collect_rows():
         if row.get("scale") != args.scale or not row.get("macs_per_pixel") or args.dataset not in row.get("psnr", {}):
@@ -48,10 +50,6 @@ def main() -> None:
     print(f"{'method':<16} {'MACs/px':>10} {'ms/MP':>9} {args.dataset + ' PSNR':>12}")
     for name, macs, ms, psnr in points:
         print(f"{name:<16} {macs:10.0f} {ms:9.1f} {psnr:12.2f}")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for name, macs, ms, psnr in points:

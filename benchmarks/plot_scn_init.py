@@ -22,6 +22,7 @@ from pathlib import Path
 
 from superres.models.scn import write_dictionary_start
 from superres.training.config import load_config
+from superres.training.plots import script_pyplot
 from superres.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,10 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs", help="where the two runs go")
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "figures" / "scn_init.png")
     args = parser.parse_args(argv)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = script_pyplot()  # before the work: a missing matplotlib fails at once
 
     start, _ = write_dictionary_start(args.dictionary, args.runs_dir / "scn-init-dictionary" / "start.safetensors", 2,
                                       stages=args.stages, data_dir=args.data_dir)

@@ -5,7 +5,31 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-__all__ = ["plot_training_log", "read_log"]
+from superres.errors import SuperresError
+
+__all__ = ["plot_training_log", "pyplot", "read_log", "script_pyplot"]
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the file-only Agg backend; a one-line error naming the
+    ``plots`` extra when matplotlib is not installed (it is optional: only figures need it).
+    Scripts call it before their long work, so a missing matplotlib fails in the first second."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SuperresError("plotting needs matplotlib: pip install -e '.[plots]' (or pip install matplotlib)") from None
+    return plt
+
+
+def script_pyplot():
+    """:func:`pyplot` for a script's ``main``: a missing matplotlib exits with its one-line message."""
+    try:
+        return pyplot()
+    except SuperresError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def read_log(path: Path) -> list[dict]:
@@ -14,14 +38,11 @@ def read_log(path: Path) -> list[dict]:
 
 
 def plot_training_log(log_csv: Path, out_png: Path, *, title: str = "") -> Path | None:
-    """Write loss (log scale) and validation PSNR against steps; None if matplotlib is missing."""
-    try:
-        import matplotlib
+    """Write loss (log scale) and validation PSNR against steps; None if the log has no row.
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
+    Raises :class:`SuperresError` if matplotlib is missing (the trainer, for which the plot
+    is a by-product, catches it)."""
+    plt = pyplot()
     rows = read_log(log_csv)
     if not rows:
         return None
@@ -47,9 +68,28 @@ def plot_training_log(log_csv: Path, out_png: Path, *, title: str = "") -> Path 
     return out_png
 
 
-if __name__ == "__main__":
-    # python -m superres.training.plots RUN_DIR [TITLE]: redraw RUN_DIR/plot.png from RUN_DIR/log.csv
+def main(argv: list[str] | None = None) -> int:
+    """``python -m superres.training.plots RUN_DIR [--title T]``: redraw RUN_DIR/plot.png from RUN_DIR/log.csv."""
+    import argparse
     import sys
 
-    run = Path(sys.argv[1])
-    print(plot_training_log(run / "log.csv", run / "plot.png", title=sys.argv[2] if len(sys.argv) > 2 else run.name))
+    parser = argparse.ArgumentParser(prog="python -m superres.training.plots", description=main.__doc__.split(": ", 1)[1])
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a `superres train --run-dir` folder")
+    parser.add_argument("--title", help="the plot's title (default: the folder's name)")
+    args = parser.parse_args(argv)
+    log = args.run_dir / "log.csv"
+    try:
+        if not log.is_file():
+            raise SuperresError(f"{str(log)!r} does not exist: RUN_DIR is the folder of a training run")
+        written = plot_training_log(log, args.run_dir / "plot.png", title=args.title or args.run_dir.resolve().name)
+        if written is None:
+            raise SuperresError(f"{str(log)!r} has no rows yet: nothing to plot")
+    except SuperresError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {written}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

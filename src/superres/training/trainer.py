@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save
 from torch import nn
 
-from superres.errors import TrainingError
+from superres.errors import SuperresError, TrainingError
 from superres.io.atomic import write_bytes_atomic, write_text_atomic
 from superres.training.config import TrainConfig
 from superres.weights.cards import hardware_description
@@ -545,10 +545,14 @@ class Trainer:
         return TrainResult(state["step"], state["best_psnr"] or float("nan"), state["last_loss"] or float("nan"), state["wall_time_s"], self.run_dir)
 
     def plot(self) -> Path | None:
-        """Loss and validation PSNR against steps, from log.csv, as plot.png (needs matplotlib)."""
+        """Loss and validation PSNR against steps, from log.csv, as plot.png; None without matplotlib
+        (the plot is a by-product: a run never fails for it)."""
         from superres.training.plots import plot_training_log
 
-        return plot_training_log(self.run_dir / "log.csv", self.run_dir / "plot.png", title=self.config.name)
+        try:
+            return plot_training_log(self.run_dir / "log.csv", self.run_dir / "plot.png", title=self.config.name)
+        except SuperresError:
+            return None
 
 
 class _BatchesByStep(torch.utils.data.Dataset):
