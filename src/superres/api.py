@@ -55,6 +55,7 @@ def load_model(name: str = "default", *, scale: float | None = None, device: str
         UnknownNameError: no such method.  InvalidArgumentError: scale not supported.
     """
     from superres.inference import prepare_method
+    from superres.methods.base import checked_scale
 
     if not isinstance(name, str):
         raise InvalidArgumentError(f"model name must be a string, got {type(name).__name__}")
@@ -65,7 +66,7 @@ def load_model(name: str = "default", *, scale: float | None = None, device: str
         from superres.methods.registry import get_method
 
         return configure_method(get_method(name), device=resolve_device(device), precision=precision, method_name=name)
-    return prepare_method(name, _scale(scale), device=device, precision=precision)
+    return prepare_method(name, checked_scale(scale), device=device, precision=precision)
 
 
 def list_models() -> list:
@@ -135,11 +136,12 @@ def upscale(
     import torch
 
     from superres.inference import prepare_method
+    from superres.methods.base import checked_scale
     from superres.inference.device import parse_memory, resolve_device
 
     budget = None if max_memory is None else parse_memory(max_memory)
     dev = resolve_device(device)
-    method = prepare_method(model, _scale(scale), device=dev, precision=precision)
+    method = prepare_method(model, checked_scale(scale), device=dev, precision=precision)
     scale = float(scale)
     options = dict(max_memory=budget, tile=tile, device=dev)
 
@@ -162,16 +164,6 @@ def upscale(
     )
 
 
-def _scale(scale: Any) -> float:
-    if isinstance(scale, bool):  # float(True) is 1.0: a flag passed where the factor goes
-        raise InvalidArgumentError(f"scale must be a number, got {scale!r}")
-    try:
-        value = float(scale)
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"scale must be a number, got {scale!r}") from None
-    if not 1 <= value <= 64:
-        raise InvalidArgumentError(f"scale must be between 1 and 64, got {scale!r}")
-    return value
 
 
 def _upscale_path(path: Path, output, overwrite: bool, method, scale: float, options: dict) -> Path:

@@ -251,6 +251,7 @@ def test_bad_input_files(tmp_path, capsys, case):
     [
         (["-m", "no-such-model"], 1, "unknown method"),
         (["-s", "0.5"], 2, "scale"),
+        (["-s", "1"], 2, "above 1"),
         (["-s", "100"], 2, "scale"),
         (["-s", "abc"], 2, "scale"),
         (["--max-memory", "lots"], 2, "memory"),
@@ -355,3 +356,20 @@ def test_an_animation_upscales_its_first_frame_and_says_so(tmp_path, capsys):
     assert main(["upscale", str(still), "-o", str(tmp_path / "s.png"), "-s", "2", "-m", "bicubic"]) == 0
     assert "frames" not in capsys.readouterr().err
     assert np.array_equal(read_image(tmp_path / "a.png").pixels, read_image(tmp_path / "s.png").pixels)
+
+
+def test_an_unreadable_input_is_blamed_not_its_output_name(tmp_path, capsys):
+    Image.fromarray(_rng_pixels(8, 8, 3)).save(tmp_path / "anim.gif")
+    (tmp_path / "notes.txt").write_text("hello")
+    for name in ("anim.gif", "notes.txt"):
+        assert main(["upscale", str(tmp_path / name)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"superres: error: cannot read {str(tmp_path / name)!r}"), err
+        assert "not a PNG, JPEG, BMP, TIFF or WebP image" in err[0]
+    # an image under another extension is read by its content; only its output name is refused
+    Image.fromarray(_rng_pixels(8, 8, 3)).save(tmp_path / "photo.dat", format="PNG")
+    assert main(["upscale", str(tmp_path / "photo.dat"), "-m", "bicubic"]) == 1
+    assert "cannot write" in capsys.readouterr().err
+    assert main(["upscale", str(tmp_path / "photo.dat"), "-m", "bicubic", "-o", str(tmp_path / "p.png")]) == 0
+    assert read_image(tmp_path / "p.png").pixels.shape == (16, 16, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["anim.gif", "notes.txt", "p.png", "photo.dat"]

@@ -121,6 +121,15 @@ def test_errors_are_superres_errors():
         superres.load_model(None)
     with pytest.raises(InvalidArgumentError, match="scale"):
         superres.upscale(_pixels(), True, model="bicubic")
+    # x1 would change nothing (or, through a network trained for x2..x4, change pixels for nothing)
+    for one in (1, 1.0):
+        with pytest.raises(InvalidArgumentError, match="above 1"):
+            superres.upscale(_pixels(), one)
+        with pytest.raises(InvalidArgumentError, match="above 1"):
+            superres.load_model("bicubic").upscale(torch.rand(1, 3, 8, 8), one)
+    assert superres.upscale(_pixels(), 64, model="nearest").shape[0] == 64 * _pixels().shape[0]
+    with pytest.raises(InvalidArgumentError, match="at most 64"):
+        superres.upscale(_pixels(), 64.5, model="nearest")
     # empty images: one clear error, whatever the kind of input
     for empty in (np.zeros((0, 5, 3), np.uint8), np.zeros((4, 0), np.float32), torch.zeros(1, 3, 0, 4),
                   Image.new("RGB", (0, 0))):

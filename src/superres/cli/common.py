@@ -11,14 +11,17 @@ from superres.errors import InvalidArgumentError
 
 
 def parse_scale(text: str) -> float:
-    """A scale factor such as ``3`` or ``2.5`` (argparse type)."""
+    """A scale factor such as ``3`` or ``2.5`` (argparse type; the range of :func:`checked_scale`)."""
+    from superres.methods.base import MAX_SCALE, checked_scale
+
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid scale {text!r}: not a number") from None
-    if not (1 <= value <= 64):
-        raise argparse.ArgumentTypeError(f"invalid scale {text!r}: must be between 1 and 64")
-    return value
+    try:
+        return checked_scale(value)
+    except InvalidArgumentError:
+        raise argparse.ArgumentTypeError(f"invalid scale {text!r}: must be above 1 and at most {MAX_SCALE}") from None
 
 
 def parse_scales(text: str) -> list[float]:

@@ -144,6 +144,20 @@ def _check_extension(target: Path) -> str | None:
     return None
 
 
+def _unreadable(source: Path) -> str | None:
+    """Why a named input whose extension is not an image's cannot be read, if it cannot: said
+    before its output name (``anim_x2.gif``) is blamed for the input's format."""
+    from superres.io import SUPPORTED_EXTENSIONS, read_image_size
+
+    if source.suffix.lower() in SUPPORTED_EXTENSIONS:
+        return None  # read, and any problem named, when its turn comes
+    try:
+        read_image_size(source)  # the header; a PNG named .dat is still a PNG
+    except SuperresError as exc:
+        return str(exc)
+    return None
+
+
 def _collect(args: argparse.Namespace) -> _Batch:
     from superres.io.atomic import is_same_file
 
@@ -170,7 +184,7 @@ def _collect(args: argparse.Namespace) -> _Batch:
         pairs = [(src, target) for src, target in pairs if src.absolute() not in targets]
     seen: dict[Path, Path] = {}
     for source, target in pairs:
-        reason = _check_extension(target)
+        reason = _unreadable(source) or _check_extension(target)
         key = target.resolve() if target.parent.exists() else target.absolute()
         if reason is None and is_same_file(source, target):
             reason = f"{str(source)!r}: the output would replace the input (give another name or --out-dir)"

@@ -27,7 +27,27 @@ from superres.ops.color import rgb_to_ycbcr_bt601, round_half_away, ycbcr_bt601_
 from superres.ops.crop import check_image_tensor
 from superres.ops.resize import imresize_matlab, output_size_for_scale
 
-__all__ = ["MethodInfo", "SRMethod", "YChannelMethod", "output_size"]
+__all__ = ["MAX_SCALE", "MethodInfo", "SRMethod", "YChannelMethod", "checked_scale", "output_size"]
+
+#: the largest factor any command or method accepts (x64 of a 100x100 image is 6400x6400)
+MAX_SCALE = 64
+
+
+def checked_scale(scale: object) -> float:
+    """``scale`` as a float above 1 and at most :data:`MAX_SCALE`, else :class:`InvalidArgumentError`.
+
+    1 is refused: upscaling by 1 would be a copy at best, and a network trained for
+    x2..x4 run at x1 changes pixels for no reason.
+    """
+    if isinstance(scale, bool):  # float(True) is 1.0: a flag passed where the factor goes
+        raise InvalidArgumentError(f"scale must be a number, got {scale!r}")
+    try:
+        value = float(scale)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"scale must be a number, got {scale!r}") from None
+    if not (1 < value <= MAX_SCALE):
+        raise InvalidArgumentError(f"scale must be above 1 and at most {MAX_SCALE}, got {scale!r}")
+    return value
 
 Family = Literal[
     "interpolation", "reconstruction", "example-based", "self-similarity", "sparse-coding", "cnn"
@@ -81,12 +101,7 @@ class SRMethod(ABC):
 
     def check_scale(self, scale: float) -> None:
         """Raise :class:`InvalidArgumentError` if the method cannot do ``scale``."""
-        try:
-            value = float(scale)
-        except (TypeError, ValueError):
-            raise InvalidArgumentError(f"scale must be a number, got {scale!r}") from None
-        if not (value >= 1 and value <= 64):
-            raise InvalidArgumentError(f"scale must be between 1 and 64, got {scale!r}")
+        value = checked_scale(scale)
         if self.info.scales is not None and value not in self.info.scales:
             supported = ", ".join(f"{s:g}" for s in self.info.scales)
             raise InvalidArgumentError(f"method {self.info.name!r} supports scale {supported}, not {value:.12g}")
