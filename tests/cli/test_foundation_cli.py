@@ -99,6 +99,25 @@ def test_methods_lists_interpolation(capsys):
         assert f"\n{name} " in out
 
 
+def test_methods_names_every_registered_method_and_why_one_cannot_run(capsys, monkeypatch):
+    from superres.methods import registry
+
+    assert main(["methods"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = {line.split()[0] for line in lines[1:] if not line.startswith("not available")}
+    missing = {line.split(": ")[1] for line in lines if line.startswith("not available here: ")}
+    assert listed | missing == set(registry.METHODS) and not listed & missing
+    # a method whose weights are missing is named with the reason, not dropped
+    def method_info(name):
+        if name == "vdsr":
+            raise registry.SuperresError("no weights here")
+        return registry.get_method(name).info
+
+    monkeypatch.setattr(registry, "method_info", method_info)
+    assert main(["methods"]) == 0
+    assert "not available here: vdsr: no weights here" in capsys.readouterr().out
+
+
 def test_resize_and_degrade(tmp_path, data_dir):
     hr_dir = data_dir / "benchmark" / "Set5" / "x4"
     out = tmp_path / "lr"

@@ -24,7 +24,10 @@ from typing import Any, Callable
 from superres.errors import InvalidArgumentError, SuperresError, UnknownNameError
 from superres.methods.base import MethodInfo, SRMethod
 
-__all__ = ["METHODS", "get_method", "list_methods", "method_info", "method_label", "resolve_method_name", "split_method_spec"]
+__all__ = [
+    "METHODS", "get_method", "list_methods", "method_info", "method_label", "resolve_method_name", "split_method_spec",
+    "unavailable_methods",
+]
 
 METHODS: dict[str, str] = {
     # interpolation baselines
@@ -116,11 +119,22 @@ def method_info(name: str) -> MethodInfo:
 
 
 def list_methods() -> list[MethodInfo]:
-    """Infos of every registered method that can be built here, in table order."""
-    infos = []
+    """Infos of every registered method that can be built here, in table order
+    (:func:`unavailable_methods` says why the others cannot)."""
+    return [info for info in _probe_methods().values() if isinstance(info, MethodInfo)]
+
+
+def unavailable_methods() -> dict[str, str]:
+    """Registered methods that cannot be built here -> why (no shipped weights, a missing
+    optional dependency), in table order."""
+    return {name: reason for name, reason in _probe_methods().items() if isinstance(reason, str)}
+
+
+def _probe_methods() -> dict[str, MethodInfo | str]:
+    found: dict[str, MethodInfo | str] = {}
     for name in METHODS:
         try:
-            infos.append(method_info(name))
-        except SuperresError:
-            continue
-    return infos
+            found[name] = method_info(name)
+        except SuperresError as exc:
+            found[name] = str(exc)
+    return found
