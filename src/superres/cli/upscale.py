@@ -33,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Upscale images by SCALE with MODEL (default: the best shipped model for that scale, "
         "see `superres models`). Gray stays gray, alpha is upscaled with bicubic and kept, 16-bit stays "
         "16-bit, EXIF orientation is applied and ICC/EXIF are carried over. Large images are processed "
-        "in tiles within --max-memory; the result equals the untiled one. Each output goes to -o, into "
+        "in tiles within --max-memory; the result equals the untiled one (networks: up to float rounding, "
+        "which can move a rare pixel by 1 level). Each output goes to -o, into "
         "--out-dir, or (neither given) beside its input as NAME_xSCALE.EXT; existing outputs are skipped.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")

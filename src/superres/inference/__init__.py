@@ -3,7 +3,9 @@
 * :mod:`superres.inference.device`: device (``auto``/cpu/cuda), threads,
   precision (fp32/bf16), memory budgets;
 * :mod:`superres.inference.tiling`: receptive fields, tile plans, tiled
-  execution equal to the untiled result;
+  execution equal to the untiled result (for networks, up to the float rounding
+  of convolutions blocked differently per tile size: about 1e-6, so a rare
+  8-bit pixel may move by 1 level);
 * :mod:`superres.inference.pipeline`: whole images (gray, RGB, alpha, 8/16-bit).
 """
 

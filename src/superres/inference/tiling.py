@@ -4,7 +4,10 @@ An image is cut into LR tiles; each is upscaled together with ``context``
 extra LR pixels on every side (clipped at the image border) and only the
 part of the output that belongs to the tile is kept.  When the context
 covers the method's receptive field, every kept output pixel saw exactly the
-input it sees in the untiled run, so tiled == untiled.
+input it sees in the untiled run, so tiled == untiled: bit for bit for the
+interpolation and classical methods; for networks, up to float rounding (the
+convolution backend blocks its sums differently for each tile size: about
+1e-6, which can move a rare 8-bit pixel by one level).
 
 Two conditions make that exact rather than approximate:
 
