@@ -51,6 +51,12 @@ def test_export_cli_from_a_weights_file(learned, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("superres: error:") for line in err)
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".onnx") == ["srcnn.onnx"]
+    # NAME=FILE, as upscale and evaluate take weights of one's own, gives the same network
+    _, weights = learned("srcnn", card={"method": "srcnn-915"})  # the same network, carded as srcnn-915's
+    named = tmp_path / "named.onnx"
+    assert main(["export", f"srcnn-915={weights}", "--scale", "3", "-o", str(named)]) == 0
+    x = torch.rand(1, 1, 20, 17)
+    np.testing.assert_array_equal(_run(named, x), _run(out, x))
 
 
 def test_fractional_scale_of_an_lr_network_is_refused(learned, tmp_path):

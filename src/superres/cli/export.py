@@ -15,7 +15,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "channel (bicubic-upscaled first for SRCNN/VDSR-style models, see the model's metadata 'superres.input'); "
         "output 'sr_y'. H, W and N are dynamic.",
     )
-    p.add_argument("model", metavar="MODEL", help="learned method name (see `superres models`), 'default', or a .safetensors weights file")
+    p.add_argument("model", metavar="MODEL", help="learned method name (see `superres models`), 'default', NAME=FILE.safetensors (the method "
+                   "NAME with weights of your own), or a .safetensors weights file")
     p.add_argument("-s", "--scale", type=parse_scale, required=True, help="scale whose network to export")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="ONNX file to write (name ending in .onnx)")
     p.add_argument("--opset", type=int, default=17,

@@ -65,13 +65,15 @@ def network_for_export(method: SRMethod, scale: float) -> tuple[nn.Module, dict,
     """``(network taking y only, card, name)`` for ``method`` at ``scale``.
 
     ``method`` is a registered learned method's name (``default`` allowed), a
-    :class:`~superres.methods.learned.LearnedMethod`, or the path of a
+    :class:`~superres.methods.learned.LearnedMethod`, ``NAME=FILE`` (the method ``NAME``
+    with the weights ``FILE``, as ``upscale`` and ``evaluate`` take it), or the path of a
     ``.safetensors`` weights file with its card.
     """
     from superres.methods.learned import LearnedMethod
-    from superres.methods.registry import get_method, resolve_method_name
+    from superres.methods.registry import METHODS, get_method, resolve_method_name, split_method_spec
 
-    if isinstance(method, (str, os.PathLike)) and str(method).endswith(".safetensors"):
+    named_weights = isinstance(method, str) and "=" in method and split_method_spec(method)[0] in METHODS
+    if not named_weights and isinstance(method, (str, os.PathLike)) and str(method).endswith(".safetensors"):
         from superres.models.registry import model_from_weights
 
         model, card = model_from_weights(str(method))
