@@ -373,3 +373,20 @@ def test_an_unreadable_input_is_blamed_not_its_output_name(tmp_path, capsys):
     assert main(["upscale", str(tmp_path / "photo.dat"), "-m", "bicubic", "-o", str(tmp_path / "p.png")]) == 0
     assert read_image(tmp_path / "p.png").pixels.shape == (16, 16, 3)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["anim.gif", "notes.txt", "p.png", "photo.dat"]
+
+
+@pytest.mark.parametrize(
+    "channels, dtype, out, said",
+    [(4, np.uint8, "o.jpg", ["alpha channel is dropped"]), (2, np.uint8, "o.bmp", ["alpha channel is dropped"]),
+     (3, np.uint16, "o.webp", ["rounded to 8 bits"]),
+     (4, np.uint16, "o.jpg", ["alpha channel is dropped", "rounded to 8 bits"]),
+     (4, np.uint16, "o.png", []), (4, np.uint8, "o.webp", []), (3, np.uint16, "o.tif", [])],
+)
+def test_what_the_output_format_cannot_hold_is_said(tmp_path, capsys, channels, dtype, out, said):
+    source = tmp_path / "in.png"
+    write_image(source, _rng_pixels(8, 9, channels, dtype=dtype))
+    assert main(["upscale", str(source), "-o", str(tmp_path / out), "-m", "bicubic"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert all(any(s in line for line in notes) for s in said) and len(notes) == (1 if said else 0)
+    kept = read_image(tmp_path / out).pixels
+    assert (kept.shape[2] in (2, 4)) == (channels in (2, 4) and not said)

@@ -369,4 +369,9 @@ def _process(job: _Job, method, device, args: argparse.Namespace, progress: _Pro
         raise SuperresError(f"{str(job.source)!r}: {exc}") from None
     icc, exif = image.icc_profile, image.exif
     del image
+    from superres.io import what_the_format_drops
+
+    lost = what_the_format_drops(job.target, pixels)
+    if lost:  # the format's choice, not a failure: said, as the animation note above
+        progress.message(f"note: {str(job.target)!r}: {' and '.join(lost)} (the format holds no more)", always=True)
     write_image(job.target, pixels, icc_profile=icc, exif=exif, overwrite=args.overwrite, quality=args.quality)

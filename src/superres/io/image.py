@@ -68,6 +68,7 @@ __all__ = [
     "resolve_max_pixels",
     "scale_suffix",
     "tensor_to_image",
+    "what_the_format_drops",
     "write_image",
 ]
 
@@ -520,6 +521,25 @@ def _resolve_format(target: Path, name: str, fmt: str | None) -> str:
     return _EXTENSION_FORMATS[suffix]
 
 
+#: formats without an alpha channel (Pillow reads a 32-bit BMP back without it)
+_NO_ALPHA = frozenset({"JPEG", "BMP"})
+#: formats of 8 bits per sample
+_EIGHT_BIT = frozenset({"JPEG", "WEBP", "BMP"})
+
+
+def what_the_format_drops(path: str | os.PathLike[str], pixels: np.ndarray, *, format: str | None = None) -> list[str]:
+    """What :func:`write_image` of ``pixels`` to ``path`` loses for the format's sake
+    (``"the alpha channel is dropped"``, ``"16-bit samples are rounded to 8 bits"``), for a note to the user."""
+    fmt = _resolve_format(Path(path), os.fspath(path), format)
+    channels = pixels.shape[2] if pixels.ndim == 3 else 1
+    lost = []
+    if fmt in _NO_ALPHA and channels in (2, 4):
+        lost.append("the alpha channel is dropped")
+    if fmt in _EIGHT_BIT and pixels.dtype == np.uint16:
+        lost.append("16-bit samples are rounded to 8 bits")
+    return lost
+
+
 def write_image(
     path: str | os.PathLike[str],
     pixels: np.ndarray,
@@ -582,9 +602,9 @@ def _encoder(
     arr: np.ndarray, fmt: str, icc: bytes | None, exif: bytes | None, quality: int
 ) -> Callable[[IO[bytes]], None]:
     """Convert ``arr`` to what ``fmt`` can hold; return a function writing it."""
-    if fmt in ("JPEG", "WEBP", "BMP"):
+    if fmt in _EIGHT_BIT:
         arr = _to_uint8(arr)
-    if fmt in ("JPEG", "BMP") and arr.shape[2] in (2, 4):
+    if fmt in _NO_ALPHA and arr.shape[2] in (2, 4):
         arr = arr[:, :, :-1]  # alpha dropped: see module docstring
     if fmt == "WEBP" and arr.shape[2] in (1, 2):
         arr = np.concatenate([arr[:, :, :1].repeat(3, axis=2), arr[:, :, 1:]], axis=2)
