@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from superres.cli.main import main
@@ -262,3 +263,21 @@ def test_refusals_have_no_traceback_from_the_command_line(tmp_path):
         assert proc.returncode == 1, proc.stderr
         assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert (hr / "im0.png").read_bytes() == original and list((tmp_path / "folder").iterdir()) == []
+
+
+def test_degrade_says_that_16_bit_hr_becomes_8_bit(tmp_path, capsys):
+    from superres.degradation.pipelines import bicubic_downscale
+    from superres.io import read_image, to_uint8, write_image
+
+    hr16 = np.random.default_rng(3).integers(0, 65536, (24, 30, 3)).astype(np.uint16)
+    (tmp_path / "hr").mkdir()
+    write_image(tmp_path / "hr" / "a.png", hr16)
+    assert main(["degrade", str(tmp_path / "hr"), str(tmp_path / "lr"), "-s", "3"]) == 0
+    assert "is 16-bit: reduced to 8 bits first" in capsys.readouterr().err
+    expected = bicubic_downscale(torch.from_numpy(to_uint8(hr16)).permute(2, 0, 1)[None], 3.0)
+    np.testing.assert_array_equal(read_image(tmp_path / "lr" / "a.png").pixels, expected[0].permute(1, 2, 0).numpy())
+    # to_uint8 rounds to nearest: 257 k -> k, and the midpoint 257 k + 128.5 splits k from k + 1
+    levels = np.arange(256, dtype=np.uint32) * 257
+    assert np.array_equal(to_uint8(levels.astype(np.uint16)), np.arange(256))
+    assert np.array_equal(to_uint8((levels[:-1] + 128).astype(np.uint16)), np.arange(255))
+    assert np.array_equal(to_uint8((levels[:-1] + 129).astype(np.uint16)), np.arange(1, 256))

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from superres.evaluation.metrics import protocol_metrics
     from superres.inference import prepare_method, upscale_tensor
     from superres.methods.registry import method_label, split_method_spec
-    from superres.io import read_image, write_image
+    from superres.io import read_image, to_uint8, write_image
 
     target = Path(args.output)
     # the grid never replaces the original, --overwrite or not; all refused before any work
@@ -75,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
     methods = [prepare_method(name, scale, device="auto") for name in args.methods]
     loaded = read_image(args.image)
     pixels = loaded.pixels
-    if pixels.dtype == np.uint16:  # the protocol is 8-bit
-        pixels = ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    pixels = to_uint8(pixels)  # the protocol is 8-bit
     if pixels.shape[2] in (2, 4):
         pixels = pixels[:, :, :-1]
     hr = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]

@@ -9,20 +9,30 @@ With ``--hr-out`` the modcropped HR images are written too.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from superres.cli.common import parse_scale
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("degrade", help="modcrop + MATLAB bicubic downscale of a folder of HR images")
-    p.add_argument("hr_dir", type=Path)
-    p.add_argument("lr_dir", type=Path)
-    p.add_argument("--scale", "-s", type=parse_scale, required=True)
-    p.add_argument("--degradation", default="bicubic", choices=["bicubic", "gaussian"])
-    p.add_argument("--border", choices=["replicate", "symmetric"], default="replicate")
+    p = sub.add_parser("degrade", help="modcrop + MATLAB bicubic downscale of a folder of HR images",
+                       description="Make an LR test set the standard way: every image of HR_DIR is cropped to a "
+                                   "multiple of the scale (modcrop) and downscaled with MATLAB imresize(hr, 1/s, "
+                                   "'bicubic'), which reproduces the published LR sets pixel for pixel. Outputs "
+                                   "are 8-bit PNGs (16-bit images are reduced to 8 bits first); "
+                                   "everything is checked before the first file is written.")
+    p.add_argument("hr_dir", type=Path, metavar="HR_DIR", help="folder of HR images")
+    p.add_argument("lr_dir", type=Path, metavar="LR_DIR", help="folder for the LR images (created if missing), "
+                   "NAME.png for each HR image NAME")
+    p.add_argument("--scale", "-s", type=parse_scale, required=True, help="downscaling factor, e.g. 2, 3, 4 or 2.5")
+    p.add_argument("--degradation", default="bicubic", choices=["bicubic", "gaussian"],
+                   help="bicubic: MATLAB imresize (default, the protocol); gaussian: Gaussian blur then "
+                        "subsampling (integer scales)")
+    p.add_argument("--border", choices=["replicate", "symmetric"], default="replicate",
+                   help="bicubic's image border: replicate (MATLAB imresize, default) or symmetric")
     p.add_argument("--hr-out", type=Path, help="also write the modcropped HR images here")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: refuse)")
     p.set_defaults(run=run)
 
 
@@ -45,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from superres.data.datasets import list_image_files, modcrop_multiple
     from superres.degradation.pipelines import bicubic_downscale, get_degradation, modcrop_to_scale
     from superres.errors import DataNotFoundError, ImageWriteError, InvalidArgumentError
-    from superres.io import read_image, read_image_size, write_image
+    from superres.io import read_image, read_image_size, to_uint8, write_image
     from superres.io.atomic import is_same_file, refuse_to_replace_inputs
 
     if not args.hr_dir.is_dir():
@@ -91,10 +101,11 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise ImageWriteError(f"cannot create {str(folder)!r}: {exc.strerror or exc}") from None
     for name, path in names.items():
-        image = read_image(path)
-        pixels = image.pixels
+        pixels = read_image(path).pixels
         if pixels.dtype != np.uint8:
-            pixels = np.clip(np.floor(pixels / 257 + 0.5), 0, 255).astype(np.uint8)
+            print(f"note: {str(path)!r} is 16-bit: reduced to 8 bits first (the protocol's images are 8-bit)",
+                  file=sys.stderr)
+            pixels = to_uint8(pixels)
         hr = modcrop_to_scale(torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None], args.scale)
         if args.degradation == "bicubic":
             lr = degrade(hr, args.scale, border=args.border)

@@ -63,11 +63,9 @@ class PairSet:
 
 
 def _y_of_file(path: Path) -> torch.Tensor:
-    from superres.io import read_image
+    from superres.io import read_image, to_uint8
 
-    pixels = read_image(path).pixels
-    if pixels.dtype != np.uint8:
-        pixels = np.round(pixels.astype(np.float64) / 257).astype(np.uint8)
+    pixels = to_uint8(read_image(path).pixels)
     if pixels.shape[2] in (2, 4):
         pixels = pixels[:, :, :-1]
     rgb = torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None]

@@ -11,6 +11,7 @@ from superres.io.image import (
     resolve_max_pixels,
     scale_suffix,
     tensor_to_image,
+    to_uint8,
     what_the_format_drops,
     write_image,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "resolve_max_pixels",
     "scale_suffix",
     "tensor_to_image",
+    "to_uint8",
     "what_the_format_drops",
     "write_image",
 ]

@@ -68,6 +68,7 @@ __all__ = [
     "resolve_max_pixels",
     "scale_suffix",
     "tensor_to_image",
+    "to_uint8",
     "what_the_format_drops",
     "write_image",
 ]
@@ -591,7 +592,9 @@ def _exif_prefixed(exif: bytes | None) -> bytes | None:
     return exif if exif.startswith(_EXIF_PREFIX) else _EXIF_PREFIX + exif
 
 
-def _to_uint8(arr: np.ndarray) -> np.ndarray:
+def to_uint8(arr: np.ndarray) -> np.ndarray:
+    """uint16 (or uint8) pixels as uint8, rounded to nearest: the 8 bits of the protocol and of
+    the formats that hold no more."""
     if arr.dtype == np.uint8:
         return arr
     # round(x * 255 / 65535) == round(x / 257); no ties happen for integers
@@ -603,7 +606,7 @@ def _encoder(
 ) -> Callable[[IO[bytes]], None]:
     """Convert ``arr`` to what ``fmt`` can hold; return a function writing it."""
     if fmt in _EIGHT_BIT:
-        arr = _to_uint8(arr)
+        arr = to_uint8(arr)
     if fmt in _NO_ALPHA and arr.shape[2] in (2, 4):
         arr = arr[:, :, :-1]  # alpha dropped: see module docstring
     if fmt == "WEBP" and arr.shape[2] in (1, 2):
