@@ -447,3 +447,21 @@ def test_a_precomputed_gram_matrix_gives_the_same_iterates(solver):
     ws_plain = lasso_working_set(D, Y, lam, max_sweeps=200, tol=1e-12)
     ws_given = lasso_working_set(D, Y, lam, max_sweeps=200, tol=1e-12, gram=D.T @ D)
     torch.testing.assert_close(ws_given, ws_plain, rtol=0, atol=1e-12)
+
+
+def test_dictionary_tool_subcommands_have_help_and_refuse_bad_reports(tmp_path, capsys):
+    from superres.methods.sparse_coding.dictionary import main as dictionary_main
+
+    with pytest.raises(SystemExit) as exc:
+        dictionary_main(["show-evaluation", "--help"])
+    assert exc.value.code == 0 and "| dictionary |" not in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        dictionary_main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "record-evaluation" in out and "show-evaluation" in out
+    (tmp_path / "bad.json").write_text("{}")
+    for report in (tmp_path / "missing.json", tmp_path / "bad.json"):
+        with pytest.raises(SystemExit) as exc:
+            dictionary_main(["record-evaluation", str(report), "--command", "x"])
+        assert exc.value.code == 2 and "not a readable" in capsys.readouterr().err

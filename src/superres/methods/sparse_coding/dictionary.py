@@ -161,24 +161,37 @@ def evaluation_table() -> str:
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
+    prog = "python -m superres.methods.sparse_coding.dictionary"
     if argv[:1] == ["show-evaluation"]:
+        argparse.ArgumentParser(prog=f"{prog} show-evaluation",
+                                description="Print the scores recorded in the shipped scsr cards as a markdown "
+                                            "table.").parse_args(argv[1:])
         sys.stdout.write(evaluation_table())
         return 0
     if argv and argv[0] == "record-evaluation":
         sub = argparse.ArgumentParser(
-            prog="python -m superres.methods.sparse_coding.dictionary record-evaluation",
+            prog=f"{prog} record-evaluation",
             description="Write `superres evaluate -m scsr --format json` reports into the shipped cards.",
         )
         sub.add_argument("reports", nargs="+", type=Path)
         sub.add_argument("--command", required=True, help="the evaluate command that made the reports")
         sub_args = sub.parse_args(argv[1:])
-        runs = [run for report in sub_args.reports for run in json.loads(report.read_text())["results"]]
+        runs = []
+        for report in sub_args.reports:
+            try:
+                runs += json.loads(report.read_text())["results"]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                sub.error(f"{str(report)!r} is not a readable `superres evaluate --format json` report "
+                          f"({type(exc).__name__}: {exc})")
         for name in record_evaluation(runs, sub_args.command):
             print(f"updated {name}.json", file=sys.stderr)
         return 0
     parser = argparse.ArgumentParser(
-        prog="python -m superres.methods.sparse_coding.dictionary",
+        prog=prog,
         description="Train Yang et al.'s coupled dictionaries for the scsr method.",
+        epilog=f"Two more commands: `{prog} record-evaluation REPORT.json ... --command CMD` writes "
+               f"`superres evaluate -m scsr --format json` reports into the shipped cards, and "
+               f"`{prog} show-evaluation` prints the scores the cards hold.",
     )
     parser.add_argument("--scale", type=int, required=True)
     parser.add_argument("--atoms", type=int, default=1024)
