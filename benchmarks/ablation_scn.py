@@ -70,7 +70,7 @@ def run_cell(atoms: int, stages: int, args: argparse.Namespace) -> tuple[float, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--stages", type=_ints, default=[1, 2, 3], help="LISTA recurrent stages (comma-separated)")
     parser.add_argument("--atoms", type=_ints, default=[64, 128, 256], help="dictionary sizes (comma-separated)")

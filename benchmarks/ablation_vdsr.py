@@ -90,7 +90,7 @@ def _last_step(log: Path) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("claim", choices=sorted(CLAIMS))
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--data-dir")

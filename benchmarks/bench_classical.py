@@ -28,7 +28,7 @@ METHODS = ["bicubic", "ibp", "btv", "gpp", "freeman", "glasner", "selfex"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-m", "--methods", default=",".join(METHODS))
     parser.add_argument("-i", "--image", default="img_002", help="Set14 image name (default img_002, 720 x 576 HR)")
     parser.add_argument("-s", "--scale", type=int, default=3)

@@ -148,7 +148,7 @@ def images_part(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", choices=["all", "images", "solver"], default="all")
     parser.add_argument("-s", "--scale", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)

@@ -50,7 +50,7 @@ def gap_rows(method: str) -> list[tuple[str, str, int, float, float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--method", default="vdsr,cscn", help="comma-separated: " + ", ".join(sorted({m for m, _ in REFERENCES})))
     args = parser.parse_args()
     for method in args.method.split(","):

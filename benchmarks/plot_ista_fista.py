@@ -17,7 +17,7 @@ from superres.training.plots import script_pyplot
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("record", type=Path, help="JSON written by bench_sparse_coding.py --json")
     parser.add_argument("-o", "--output", type=Path, default=Path("docs/figures/ista_fista.png"))
     args = parser.parse_args(argv)

@@ -33,7 +33,7 @@ def ms_per_megapixel(name: str, scale: float, side: int = 128) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=2.0)
     parser.add_argument("--dataset", default="Set5")
     parser.add_argument("--data-dir")

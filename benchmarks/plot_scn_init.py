@@ -43,7 +43,7 @@ def run_curves(recipe: str, overrides: list[str], steps: int, val_every: int, ru
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dictionary", default="runs/scn-dict/scsr-dict.T91-128-x2.safetensors",
                         help="coupled dictionary of the sparse-coding start (its atoms set the SCN's)")
     parser.add_argument("--steps", type=int, default=3000)

@@ -89,11 +89,7 @@ def check_output_file(target: Path, inputs: Iterable[Path], *, overwrite: bool, 
 
 def check_image_output(target: Path, inputs: Iterable[Path], *, overwrite: bool, what: str = "the output") -> None:
     """:func:`check_output_file` for an image, whose extension must also be one we write."""
-    from superres.errors import ImageWriteError
-    from superres.io import SUPPORTED_EXTENSIONS
+    from superres.io import check_extension
 
-    if target.suffix.lower() not in SUPPORTED_EXTENSIONS:
-        shown = repr(target.suffix) if target.suffix else "no extension"
-        raise ImageWriteError(f"cannot write {os.fspath(target)!r}: unknown image extension {shown} "
-                              f"(use {', '.join(sorted(SUPPORTED_EXTENSIONS))})")
+    check_extension(target)
     check_output_file(target, inputs, overwrite=overwrite, what=what)

@@ -126,5 +126,5 @@ def run(args: argparse.Namespace) -> int:
         border=args.border,
     )
     write_image(args.output, out, icc_profile=image.icc_profile, exif=image.exif, overwrite=args.overwrite)
-    print(f"{args.input} {image.height}x{image.width} -> {args.output} {out.shape[0]}x{out.shape[1]}")
+    print(f"{args.input} {image.width}x{image.height} -> {args.output} {out.shape[1]}x{out.shape[0]} (width x height)")
     return 0

@@ -134,14 +134,14 @@ def _name_suffix(args: argparse.Namespace) -> str:
 
 
 def _check_extension(target: Path) -> str | None:
-    from superres.io import SUPPORTED_EXTENSIONS
+    from superres.io import check_extension
 
     if target.is_dir():
         return f"cannot write {str(target)!r}: it is a folder (use --out-dir for a folder)"
-    if target.suffix.lower() not in SUPPORTED_EXTENSIONS:
-        shown = repr(target.suffix) if target.suffix else "no extension"
-        known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        return f"cannot write {str(target)!r}: unknown image extension {shown} (use {known})"
+    try:
+        check_extension(target)
+    except SuperresError as exc:
+        return str(exc)
     return None
 
 

@@ -62,6 +62,7 @@ __all__ = [
     "MAX_PIXELS_ENV",
     "SUPPORTED_EXTENSIONS",
     "LoadedImage",
+    "check_extension",
     "image_to_tensor",
     "read_image",
     "read_image_size",
@@ -512,14 +513,18 @@ def _resolve_format(target: Path, name: str, fmt: str | None) -> str:
                 f"(use PNG, JPEG, BMP, TIFF or WEBP)"
             )
         return resolved
-    suffix = target.suffix.lower()
-    if suffix not in _EXTENSION_FORMATS:
-        known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        shown = repr(target.suffix) if target.suffix else "no extension"
-        raise ImageWriteError(
-            f"cannot write {name!r}: unknown image extension {shown} (use {known})"
-        )
-    return _EXTENSION_FORMATS[suffix]
+    check_extension(target, name)
+    return _EXTENSION_FORMATS[target.suffix.lower()]
+
+
+def check_extension(path: str | os.PathLike[str], name: str | None = None) -> None:
+    """Raise :class:`ImageWriteError` unless ``path`` ends in an extension :func:`write_image` writes."""
+    target = Path(path)
+    if target.suffix.lower() in _EXTENSION_FORMATS:
+        return
+    known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+    problem = f"unknown image extension {target.suffix!r}" if target.suffix else "no extension"
+    raise ImageWriteError(f"cannot write {name or os.fspath(path)!r}: {problem} (use {known})")
 
 
 #: formats without an alpha channel (Pillow reads a 32-bit BMP back without it)
