@@ -24,7 +24,12 @@ def test_classical_methods_ignore_the_precision(data_dir):
     assert run.precision == "fp32"
 
 
-def test_cards_only_take_fp32_scores(capsys):
+def test_cards_only_take_fp32_scores(capsys, monkeypatch):
+    import superres.evaluation.benchmark as benchmark
+
+    # refused before any evaluation: were the guard lost, this fails at once instead of
+    # evaluating and writing into the shipped cards
+    monkeypatch.setattr(benchmark, "evaluate", lambda *a, **k: pytest.fail("evaluated despite the refusal"))
     assert main(["evaluate", "-m", "default", "-s", "2", "--precision", "bf16", "--write-card"]) != 0
     err = capsys.readouterr().err.strip()
     assert "fp32" in err and len(err.splitlines()) == 1

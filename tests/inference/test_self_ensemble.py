@@ -95,7 +95,12 @@ def test_unknown_pass_count_is_refused():
         inference_network(_random_net(), {"self_ensemble": 3})
 
 
-def test_evaluate_will_not_write_an_overridden_ensemble_into_cards(capsys):
+def test_evaluate_will_not_write_an_overridden_ensemble_into_cards(capsys, monkeypatch):
+    import superres.evaluation.benchmark as benchmark
+
+    # refused before any evaluation: were the guard lost, this fails at once instead of
+    # evaluating and writing into the shipped cards
+    monkeypatch.setattr(benchmark, "evaluate", lambda *a, **k: pytest.fail("evaluated despite the refusal"))
     assert main(["evaluate", "-m", "vdsr", "-s", "2", "--self-ensemble", "2", "--write-card"]) != 0
     err = capsys.readouterr().err.strip()
     assert "--self-ensemble" in err and "\n" not in err

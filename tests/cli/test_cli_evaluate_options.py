@@ -1,0 +1,89 @@
+"""``superres evaluate``: --write-card guards and record, the report file, --mean-only."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from superres.cli.main import main
+
+
+@pytest.fixture
+def folder(tmp_path):
+    folder = tmp_path / "set"
+    folder.mkdir()
+    for i in range(2):
+        pixels = np.random.default_rng(i).integers(0, 256, (24, 26, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"im{i}.png")
+    return folder
+
+
+def _not_reached(*args, **kwargs):
+    raise AssertionError("the evaluation started although the command should have been refused")
+
+
+def test_write_card_refuses_if_any_method_would_run_in_bf16(folder, capsys, monkeypatch):
+    import superres.evaluation.benchmark as benchmark
+    from superres.inference import device
+
+    monkeypatch.setattr(device, "native_bf16", lambda _device: True)  # auto: `default` in bf16
+    monkeypatch.setattr(benchmark, "evaluate", _not_reached)
+    assert main(["evaluate", "-m", "vdsr,default", "-d", str(folder), "-s", "2", "--write-card"]) == 1
+    assert "fp32" in capsys.readouterr().err
+
+
+def test_write_card_records_the_runs_with_the_command_as_typed_without_the_option(folder, capsys, monkeypatch):
+    from superres.weights import cards
+
+    seen = []
+    monkeypatch.setattr(cards, "record_evaluation", lambda runs, command: seen.append((runs, command)) or [])
+    assert main(["evaluate", "-m", "bicubic", "-d", str(folder), "-s", "2", "--write-card", "-f", "json"]) == 0
+    capsys.readouterr()
+    ((runs, command),) = seen
+    assert command == f"superres evaluate -m bicubic -d {folder} -s 2 -f json"
+    assert [(r["method"], r["dataset"], r["scale"]) for r in runs] == [("bicubic", str(folder), 2.0)]
+
+
+def test_report_never_replaces_the_card_of_a_weights_file_it_reads(tmp_path, folder, capsys, monkeypatch):
+    import superres.evaluation.benchmark as benchmark
+    from superres.weights.store import SHIPPED_DIR
+
+    weights = tmp_path / "mine.safetensors"
+    shutil.copy(SHIPPED_DIR / "scn.291-x2.safetensors", weights)
+    shutil.copy(SHIPPED_DIR / "scn.291-x2.json", weights.with_suffix(".json"))
+    card = weights.with_suffix(".json").read_bytes()
+    monkeypatch.setattr(benchmark, "evaluate", _not_reached)
+    argv = ["evaluate", "-m", f"scn={weights}", "-d", str(folder), "-s", "2", "-o", str(weights.with_suffix(".json")),
+            "--overwrite"]
+    assert main(argv) == 1
+    assert "would replace the input" in capsys.readouterr().err
+    assert weights.with_suffix(".json").read_bytes() == card
+
+
+def test_a_report_file_that_appears_during_the_evaluation_is_kept(tmp_path, folder, capsys, monkeypatch):
+    import superres.evaluation.benchmark as benchmark
+
+    report = tmp_path / "report.csv"
+    real_evaluate = benchmark.evaluate
+
+    def evaluate_then_another_writer(*args, **kwargs):
+        results = real_evaluate(*args, **kwargs)
+        report.write_text("another writer")
+        return results
+
+    monkeypatch.setattr(benchmark, "evaluate", evaluate_then_another_writer)
+    assert main(["evaluate", "-d", str(folder), "-s", "2", "-f", "csv", "-o", str(report)]) == 1
+    assert "exists (use --overwrite)" in capsys.readouterr().err
+    assert report.read_text() == "another writer"
+
+
+def test_table_lists_each_image_unless_mean_only(folder, capsys):
+    assert main(["evaluate", "-d", str(folder), "-s", "2"]) == 0
+    full = capsys.readouterr().out
+    assert main(["evaluate", "-d", str(folder), "-s", "2", "--mean-only"]) == 0
+    means = capsys.readouterr().out
+    assert "im0" in full and "im1" in full and "mean" in full
+    assert "im0" not in means and "im1" not in means and "mean" in means
