@@ -101,6 +101,7 @@ def make_sample(width: int = 256, height: int = 192, *, seed: int = 1998) -> np.
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m superres.assets [OUTPUT] [--size WxH] [--seed N]``: write the sample picture; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m superres.assets", description="Write the synthetic sample picture.")
     parser.add_argument("output", nargs="?", default=str(SAMPLE_PATH), help=f"PNG to write (default: {SAMPLE_PATH})")
     parser.add_argument("--size", default="256x192", help="WIDTHxHEIGHT (default 256x192)")

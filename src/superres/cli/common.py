@@ -41,6 +41,7 @@ def parse_list(text: str) -> list[str]:
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    """Add the ``--data-dir`` option (the folder with benchmark/ and train/) to ``parser``."""
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
@@ -70,6 +71,7 @@ def positive_int(text: str) -> int:
 
 
 def require(condition: bool, message: str) -> None:
+    """Raise ``InvalidArgumentError(message)`` unless ``condition``."""
     if not condition:
         raise InvalidArgumentError(message)
 

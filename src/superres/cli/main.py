@@ -34,6 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``superres`` parser, with a subcommand for each module of :data:`SUBCOMMANDS` that exists."""
     parser = _Parser(prog="superres", description="Single-image super-resolution toolkit.")
     parser.add_argument("--version", action="version", version=f"superres {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``superres`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status (errors as one line on stderr)."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
@@ -69,4 +71,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry_point() -> None:
+    """Console-script entry: exit with the status of :func:`main`."""
     sys.exit(main())

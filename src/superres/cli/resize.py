@@ -42,6 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_size(text: str) -> tuple[int, int]:
+    """``(height, width)`` of a ``--size`` such as ``480x640``; raises ``InvalidArgumentError`` otherwise."""
     from superres.errors import InvalidArgumentError
 
     try:

@@ -80,17 +80,21 @@ class RunResult:
 
     @property
     def mean_psnr(self) -> float:
+        """Mean PSNR (dB) over the images."""
         return sum(r.psnr for r in self.images) / len(self.images)
 
     @property
     def mean_ssim(self) -> float:
+        """Mean SSIM over the images."""
         return sum(r.ssim for r in self.images) / len(self.images)
 
     @property
     def mean_seconds(self) -> float:
+        """Mean time per image, in seconds."""
         return sum(r.seconds for r in self.images) / len(self.images)
 
     def to_dict(self) -> dict:
+        """A JSON-ready dict: the run's fields, each image's scores and the means."""
         return {
             "method": self.method,
             "dataset": self.dataset,

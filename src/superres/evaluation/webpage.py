@@ -108,7 +108,7 @@ class ComparisonPage:
             return self
         raise InvalidArgumentError(f"--html {str(self.out_dir)!r}: cannot make a temporary folder beside it")
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None

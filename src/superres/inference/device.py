@@ -185,6 +185,7 @@ def default_max_memory() -> int:
 
 
 def format_bytes(n: float) -> str:
+    """``n`` bytes in words, e.g. ``512 B`` or ``1.5 GiB`` (binary units, at most GiB)."""
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(n) < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -209,10 +209,12 @@ class TilePlan:
 
     @property
     def count(self) -> int:
+        """Number of tiles (rows x columns)."""
         return len(self.rows) * len(self.cols)
 
     @property
     def out_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the output image."""
         return output_size(self.height, self.width, self.scale)
 
     def out_start(self, lr_start: int) -> int:
@@ -311,6 +313,7 @@ class TileSource:
     channels: int
 
     def crop(self, y0: int, y1: int, x0: int, x1: int) -> torch.Tensor:
+        """Float ``(1, C, y1 - y0, x1 - x0)`` crop in [0, 1] of rows ``y0:y1`` and columns ``x0:x1``."""
         raise NotImplementedError
 
 
@@ -325,6 +328,7 @@ class ArraySource(TileSource):
         self.height, self.width, self.channels = pixels.shape
 
     def crop(self, y0: int, y1: int, x0: int, x1: int) -> torch.Tensor:
+        """Rows ``y0:y1`` and columns ``x0:x1`` of the pixels, as a float ``(1, C, h, w)`` tensor in [0, 1]."""
         return self._to_tensor(self.pixels[y0:y1, x0:x1])
 
 
@@ -336,6 +340,7 @@ class TensorSource(TileSource):
         _, self.channels, self.height, self.width = tensor.shape
 
     def crop(self, y0: int, y1: int, x0: int, x1: int) -> torch.Tensor:
+        """Rows ``y0:y1`` and columns ``x0:x1`` of the tensor (a view)."""
         return self.tensor[:, :, y0:y1, x0:x1]
 
 

@@ -10,7 +10,10 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = ["atomic_write", "write_bytes_atomic", "write_text_atomic", "is_same_file", "refuse_to_replace_inputs",
            "check_output_path"]
@@ -25,7 +28,8 @@ def is_same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
         return False
 
 
-def refuse_to_replace_inputs(target: str | os.PathLike[str], inputs, *, what: str = "the output") -> None:
+def refuse_to_replace_inputs(target: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]], *,
+                             what: str = "the output") -> None:
     """Raise ``ImageWriteError`` if ``target`` is one of ``inputs`` (paths): a command never
     writes over what it reads, ``--overwrite`` or not."""
     from superres.errors import ImageWriteError

@@ -159,26 +159,32 @@ class LoadedImage:
 
     @property
     def channels(self) -> int:
+        """Number of channels: 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA)."""
         return int(self.pixels.shape[2])
 
     @property
     def height(self) -> int:
+        """Height in pixels."""
         return int(self.pixels.shape[0])
 
     @property
     def width(self) -> int:
+        """Width in pixels."""
         return int(self.pixels.shape[1])
 
     @property
     def bit_depth(self) -> int:
+        """Bits per channel: 16 for uint16 pixels, else 8."""
         return 16 if self.pixels.dtype == np.uint16 else 8
 
     @property
     def has_alpha(self) -> bool:
+        """Whether the last channel is alpha (2 or 4 channels)."""
         return self.channels in (2, 4)
 
     @property
     def mode(self) -> str:
+        """The PIL mode of the channels: ``L``, ``LA``, ``RGB`` or ``RGBA``."""
         return _CHANNEL_MODES[self.channels]
 
 

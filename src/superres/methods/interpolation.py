@@ -58,16 +58,20 @@ class InterpolationMethod(SRMethod):
 
 
 def nearest(**options) -> InterpolationMethod:
+    """Registry factory for ``nearest``: :class:`InterpolationMethod` with ``options``."""
     return InterpolationMethod("nearest", **options)
 
 
 def bilinear(**options) -> InterpolationMethod:
+    """Registry factory for ``bilinear``: :class:`InterpolationMethod` with ``options``."""
     return InterpolationMethod("bilinear", **options)
 
 
 def bicubic(**options) -> InterpolationMethod:
+    """Registry factory for ``bicubic``: :class:`InterpolationMethod` with ``options``."""
     return InterpolationMethod("bicubic", **options)
 
 
 def lanczos3(**options) -> InterpolationMethod:
+    """Registry factory for ``lanczos3``: :class:`InterpolationMethod` with ``options``."""
     return InterpolationMethod("lanczos3", **options)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from functools import lru_cache
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
 from torch import nn
@@ -35,6 +35,9 @@ from torch import nn
 from superres.errors import InvalidArgumentError, WeightsError
 from superres.methods.base import MethodInfo, YChannelMethod
 from superres.ops.resize import imresize_matlab
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["LearnedMethod", "weights_for_method", "weights_from_file", "learned_method_factory"]
 
@@ -102,7 +105,7 @@ class LearnedMethod(YChannelMethod):
         self.info = replace(info, scales=scales, trainable=True, channels="y")
 
     @classmethod
-    def from_model(cls, info: MethodInfo, model: nn.Module, card: dict, **options) -> "LearnedMethod":
+    def from_model(cls, info: MethodInfo, model: nn.Module, card: dict, **options: Any) -> "LearnedMethod":
         """Wrap a network already in memory (e.g. during training, for validation).
 
         A network that takes any factor itself (``any_scale``, the SCN cascade) serves any
@@ -174,6 +177,7 @@ class LearnedMethod(YChannelMethod):
         return y, above[0] if above else trained[-1]
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
+        """Run the network for ``scale`` on ``y`` as its card says; a result of another factor is resized to ``scale``."""
         model, card = self.model_for_scale(scale)
         x, net_scale = self.network_input(y, scale)
         if card.get("input", "upsampled") == "upsampled":

@@ -75,6 +75,7 @@ class SelfEnsemble(nn.Module):
                 setattr(self, attr, getattr(net, attr))
 
     def forward(self, x: torch.Tensor, *scale) -> torch.Tensor:
+        """Mean of ``net(x, *scale)`` over the first ``passes`` flips/transposes, each mapped back."""
         total = None
         for transform in _TRANSFORMS[: self.passes]:
             y = _undo(self.net(_apply(x, *transform), *scale), *transform)

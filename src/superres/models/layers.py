@@ -40,6 +40,7 @@ class MatlabBicubicUpsample(nn.Module):
         self.pad = (-lo, hi - 1, -lo, hi - 1)  # left, right, top, bottom (input index 0 at offset -lo)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """MATLAB bicubic x``scale`` of ``(B, C, H, W)`` ``x``: ``(B, C, H * scale, W * scale)``."""
         b, c, h, w = x.shape
         y = F.pad(x.reshape(b * c, 1, h, w), self.pad, mode="replicate")
         y = F.conv2d(y, self.kernel.to(x.dtype))
@@ -64,12 +65,14 @@ class RepConv3x3(nn.Module):
         self.fused: nn.Conv2d | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The fused 3x3 convolution once :meth:`fuse` ran, else the sum of the branches."""
         if self.fused is not None:
             return self.fused(x)
         out = self.conv3(x) + self.conv1(x)
         return out + x if self.identity else out
 
     def fused_kernel(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(weight, bias)`` of the single 3x3 convolution equal to the three branches."""
         weight = self.conv3.weight.detach().clone()
         weight[:, :, 1:2, 1:2] += self.conv1.weight.detach()
         if self.identity:

@@ -68,6 +68,7 @@ class LiteSR(nn.Module):
         return 2 + 2 * self.blocks + 1 + 2
 
     def forward(self, x: torch.Tensor, scale: int | None = None) -> torch.Tensor:
+        """SR of LR ``x`` at ``scale`` (optional if the model serves one): MATLAB bicubic plus the learned residual."""
         if scale is None:
             if len(self.scales) != 1:
                 raise ValueError(f"this LiteSR serves scales {self.scales}: pass scale")

@@ -25,6 +25,7 @@ MODELS: dict[str, str] = {
 
 
 def model_class(architecture: str) -> type[nn.Module]:
+    """The ``nn.Module`` class of ``architecture`` (a key of :data:`MODELS`), imported on demand."""
     if architecture not in MODELS:
         raise UnknownNameError(f"unknown architecture {architecture!r} (known: {', '.join(sorted(MODELS))})")
     module_name, attr = MODELS[architecture].split(":")

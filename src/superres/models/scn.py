@@ -252,6 +252,7 @@ class SCN(nn.Module):
         return self.G(F.pad(patches, (r, r, r, r), mode="replicate"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """SR of the bicubic-upscaled ``x``: the patches ``n * Dx(codes) + mean``, aggregated by G."""
         u, norm = self.normalised_features(x)
         patches = norm * self.Dx(self.codes(u)) + self.patch_mean(x)
         return self.aggregate(patches)
@@ -312,6 +313,7 @@ class CascadeSCN(nn.Module):
 
     def forward(self, lr: torch.Tensor, scale: float = 2.0,
                 return_stages: bool = False) -> torch.Tensor | list[torch.Tensor]:
+        """SR of ``lr`` at ``scale`` by x2 steps; ``return_stages``: every step's output (the last at the final size)."""
         n = self.steps(scale)
         x = lr
         outputs = []
@@ -398,6 +400,7 @@ def write_dictionary_start(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m superres.models.scn``: write SCN weights started from a coupled dictionary; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m superres.models.scn",
         description="Write SCN weights started from a coupled dictionary (Yang et al.), for a recipe's model.init_from.",

@@ -60,6 +60,7 @@ class SRCNN(nn.Module):
         return conv(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The three convolutions (ReLU after the first two) on the bicubic-upscaled ``x``."""
         x = F.relu(self._conv(self.conv1, x))
         x = F.relu(self._conv(self.conv2, x))
         return self._conv(self.conv3, x)

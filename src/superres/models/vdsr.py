@@ -43,6 +43,7 @@ class VDSR(nn.Module):
         return self.depth
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The convolution stack on the bicubic-upscaled ``x``, plus ``x`` if ``residual``."""
         # The first and last convolutions stay in float32 under bf16 autocast (as LiteSR's
         # head): rounding the image to bf16's 8-bit mantissa costs up to half a grey level, and
         # so does rounding the predicted residual; they are 1 -> 64 and 64 -> 1 channels, under

@@ -134,13 +134,16 @@ class ResizePlan1D:
 
     @property
     def out_length(self) -> int:
+        """Number of output samples."""
         return self.weights.shape[0]
 
     @property
     def taps(self) -> int:
+        """Number of input samples each output sample reads."""
         return self.weights.shape[1]
 
     def map_indices(self, unbounded: np.ndarray) -> np.ndarray:
+        """Fold indices of the unbounded input axis into ``[0, in_length)`` by the ``border`` rule."""
         n = self.in_length
         if self.border == "replicate":
             return np.clip(unbounded, 0, n - 1)

@@ -141,6 +141,7 @@ class TrainConfig:
     recipe: str = ""
 
     def to_dict(self) -> dict:
+        """The configuration as nested plain dicts (:func:`dataclasses.asdict`)."""
         return dataclasses.asdict(self)
 
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from superres.errors import SuperresError
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 __all__ = ["plot_training_log", "pyplot", "read_log", "script_pyplot"]
 
 
-def pyplot():
+def pyplot() -> ModuleType:
     """``matplotlib.pyplot`` on the file-only Agg backend; a one-line error naming the
     ``plots`` extra when matplotlib is not installed (it is optional: only figures need it).
     Scripts call it before their long work, so a missing matplotlib fails in the first second."""
@@ -24,7 +28,7 @@ def pyplot():
     return plt
 
 
-def script_pyplot():
+def script_pyplot() -> ModuleType:
     """:func:`pyplot` for a script's ``main``: a missing matplotlib exits with its one-line message."""
     try:
         return pyplot()
@@ -33,6 +37,7 @@ def script_pyplot():
 
 
 def read_log(path: Path) -> list[dict]:
+    """The rows of a training ``log.csv``, as dicts of strings."""
     with open(path, newline="") as handle:
         return list(csv.DictReader(handle))
 

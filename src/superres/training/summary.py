@@ -31,6 +31,7 @@ class RunSummary:
 
     @property
     def overall_steps_per_s(self) -> float:
+        """Steps per second over the whole wall time, pauses included (NaN if no time is logged)."""
         return self.steps / self.wall_s if self.wall_s > 0 else float("nan")
 
 

@@ -146,6 +146,7 @@ class Trainer:
 
     # ----- building blocks -------------------------------------------------------------
     def build_model(self) -> nn.Module:
+        """The configured network, seeded alike on every rank, with ``init_from``/``init_into`` weights loaded."""
         from superres.models.registry import build_model
         from superres.weights.store import load_weights
 
@@ -171,6 +172,7 @@ class Trainer:
         return model
 
     def build_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        """The configured optimiser, one parameter group per learning-rate multiplier."""
         cfg = self.config.optim
         groups: dict[float, list[nn.Parameter]] = {}
         for name, param in model.named_parameters():
@@ -189,6 +191,7 @@ class Trainer:
         raise TrainingError(f"unknown optimiser {cfg.name!r} (sgd, adam or adamw)")
 
     def loss_fn(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The configured training loss (mse, l1 or charbonnier) of ``pred`` against ``target``."""
         name = self.config.train.loss
         if name == "mse":
             return F.mse_loss(pred, target)
@@ -232,6 +235,7 @@ class Trainer:
         return pred[..., b:-b, b:-b], target[..., b:-b, b:-b]
 
     def clip_gradients(self, model: nn.Module, lr: float) -> None:
+        """Clip ``model``'s gradients in place as the ``clip`` config says (``adjustable``: by ``value / lr``)."""
         clip = self.config.clip
         params = [p for p in model.parameters() if p.grad is not None]
         if clip.mode == "none":
@@ -250,6 +254,7 @@ class Trainer:
     # ----- checkpoints -----------------------------------------------------------------
     @property
     def checkpoint_dir(self) -> Path:
+        """Folder of the run's checkpoint files."""
         return self.run_dir / "checkpoint"
 
     def save_checkpoint(self, model: nn.Module, optimizer: torch.optim.Optimizer, state: dict) -> None:
@@ -274,6 +279,7 @@ class Trainer:
                 old.unlink(missing_ok=True)
 
     def load_checkpoint(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> dict | None:
+        """Restore ``model`` and ``optimizer`` from the last checkpoint; returns its metadata, or None if there is none."""
         meta_path = self.checkpoint_dir / "last.json"
         if not meta_path.is_file():
             return None
@@ -294,6 +300,7 @@ class Trainer:
 
     # ----- validation and export -------------------------------------------------------
     def card(self, model: nn.Module, state: dict) -> dict:
+        """The model card of ``model`` as trained so far (``state``: the training loop's state)."""
         from superres.models.cost import count_parameters
 
         cfg = self.config
@@ -355,6 +362,7 @@ class Trainer:
         return sum(psnrs) / len(psnrs)
 
     def export(self, model: nn.Module, state: dict, filename: str) -> Path:
+        """Save ``model`` (unwrapped from DDP) with its card as ``run_dir / filename``; returns the path."""
         from superres.weights.store import save_weights
 
         net = self._inference_model(model)

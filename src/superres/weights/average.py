@@ -48,6 +48,7 @@ def average_weights(sources: list[Path], out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m superres.weights.average``: average weights files into one; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m superres.weights.average", description=__doc__.splitlines()[0])
     parser.add_argument("sources", type=Path, nargs="+", help="weights files of one architecture")
     parser.add_argument("-o", "--out", type=Path, required=True, help="output .safetensors (card written beside)")

@@ -37,6 +37,7 @@ def format_changes(changes: list[tuple[str, str, float, float, float]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m superres.weights.compare BEFORE AFTER``: print the cards' evaluation changes; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m superres.weights.compare", description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path, help="the replaced card (or its weights file)")
     parser.add_argument("after", type=Path, help="the new card (or its weights file)")

@@ -85,6 +85,7 @@ def ship(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m superres.weights.ship SOURCE NAME``: ship a run's weights into the package; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m superres.weights.ship", description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path)
     parser.add_argument("name", help="arch.tag, e.g. litesr-small.291-multiscale")

@@ -50,6 +50,7 @@ class WeightsEntry:
 
     @property
     def name(self) -> str:
+        """The weights' name, from the card."""
         return self.card["name"]
 
 
@@ -85,6 +86,7 @@ def weights_path(name_or_path: str | os.PathLike) -> Path:
 
 
 def read_card(weights_file: Path) -> dict:
+    """The JSON card beside ``weights_file`` (same name, ``.json``); raises ``WeightsError`` if missing or invalid."""
     card_path = weights_file.with_suffix(".json")
     if not card_path.is_file():
         raise WeightsError(f"{weights_file.name}: model card {card_path.name} is missing")

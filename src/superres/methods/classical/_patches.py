@@ -51,6 +51,7 @@ def fold_average(
 
 
 def has_faiss() -> bool:
+    """Whether faiss can be imported (then :func:`knn_search` uses it by default)."""
     try:
         import faiss  # noqa: F401
     except ImportError:

@@ -73,4 +73,5 @@ class BackProjection(SRMethod):
 
 
 def ibp(**options) -> BackProjection:
+    """Registry factory for ``ibp``: :class:`BackProjection` with ``options``."""
     return BackProjection(**options)

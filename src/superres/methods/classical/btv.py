@@ -133,9 +133,11 @@ class BTV(YChannelMethod):
         )
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
+        """Solve the BTV problem for ``y`` at ``scale``; the energies are kept in ``last_energies``."""
         x, self.last_energies = btv_solve(y.to(torch.float32), scale, **self.options)
         return x.to(y.dtype)
 
 
 def btv(**options) -> BTV:
+    """Registry factory for ``btv``: :class:`BTV` with ``options``."""
     return BTV(**options)

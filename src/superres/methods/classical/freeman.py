@@ -65,6 +65,7 @@ FLAT = 0.005  # patches whose mid-band RMS is below this are flat: not in the da
 
 
 def database_path(scale: int) -> Path:
+    """Cache file of the x``scale`` patch database (the version is in the name)."""
     return cache_dir() / f"freeman_x{scale}_v{VERSION}.safetensors"
 
 
@@ -216,7 +217,7 @@ class Freeman(YChannelMethod):
         step: int = 2,
         detail_gain: float = 0.5,
         bp_iterations: int = 20,
-        data_dir=None,
+        data_dir: str | os.PathLike | None = None,
     ) -> None:
         if not 1 <= int(step) <= HIGH - 1:
             raise InvalidArgumentError(f"step must be 1 to {HIGH - 1}, got {step}")
@@ -239,11 +240,13 @@ class Freeman(YChannelMethod):
         )
 
     def database(self, scale: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(mid, high)`` patch database for ``scale``, loaded (or built) once and kept."""
         if scale not in self._databases:
             self._databases[scale] = load_database(scale, data_dir=self.data_dir)
         return self._databases[scale]
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
+        """Bicubic plus the high band of the best-fitting database patches (raster order), then back-projection."""
         s = int(scale)
         db_mid, db_high = self.database(s)
         outs = []
@@ -279,6 +282,7 @@ class Freeman(YChannelMethod):
 
 
 def freeman(**options) -> Freeman:
+    """Registry factory for ``freeman``: :class:`Freeman` with ``options``."""
     return Freeman(**options)
 
 

@@ -187,9 +187,11 @@ class Glasner(YChannelMethod):
         )
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
+        """Upscale in steps of ``step`` by :func:`glasner_step`, back-projecting after each."""
         step_fn = functools.partial(glasner_step, **self.options)
         return upscale_in_steps(y, scale, step_fn, step=self.step, bp_iterations=self.bp_iterations)
 
 
 def glasner(**options) -> Glasner:
+    """Registry factory for ``glasner``: :class:`Glasner` with ``options``."""
     return Glasner(**options)

@@ -174,7 +174,7 @@ class GPP(YChannelMethod):
     The energies of the last call are in ``last_energies``.
     """
 
-    def __init__(self, *, beta: float = 0.05, iterations: int = 30, **profile_options) -> None:
+    def __init__(self, *, beta: float = 0.05, iterations: int = 30, **profile_options: float) -> None:
         self.beta = float(beta)
         self.iterations = int(iterations)
         self.profile_options = profile_options
@@ -190,6 +190,7 @@ class GPP(YChannelMethod):
         )
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
+        """Solve :func:`gpp_solve` for each image of the batch; the last one's energies are kept in ``last_energies``."""
         outs = []
         for b in range(y.shape[0]):
             x, self.last_energies = gpp_solve(
@@ -200,4 +201,5 @@ class GPP(YChannelMethod):
 
 
 def gpp(**options) -> GPP:
+    """Registry factory for ``gpp``: :class:`GPP` with ``options``."""
     return GPP(**options)

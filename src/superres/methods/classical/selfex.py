@@ -68,11 +68,13 @@ class TransformField:
     ``theta``, ``log_s``, ``shear``; ``mirror`` +-1) and ``cost`` the SSD.
     """
 
-    def __init__(self, py, px, theta, log_s, shear, mirror, cost):
+    def __init__(self, py: torch.Tensor, px: torch.Tensor, theta: torch.Tensor, log_s: torch.Tensor, shear: torch.Tensor,
+                 mirror: torch.Tensor, cost: torch.Tensor) -> None:
         self.py, self.px, self.theta, self.log_s, self.shear, self.mirror, self.cost = (
             py, px, theta, log_s, shear, mirror, cost)
 
     def params(self) -> tuple[torch.Tensor, ...]:
+        """``(py, px, theta, log_s, shear, mirror)``: the transform of every entry, without the cost."""
         return self.py, self.px, self.theta, self.log_s, self.shear, self.mirror
 
     def take(self, better: torch.Tensor, other: "TransformField") -> None:
@@ -258,7 +260,7 @@ class SelfEx(YChannelMethod):
         detail_gain: float = 0.5,
         bp_iterations: int = 10,
         seed: int = 0,
-        **search_options,
+        **search_options: float | bool,
     ) -> None:
         self.step = float(step)
         self.options = dict(patch=int(patch), levels=int(levels), stride=int(stride), iterations=int(iterations),
@@ -276,10 +278,12 @@ class SelfEx(YChannelMethod):
         )
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
+        """Upscale in steps of ``step`` by :func:`selfex_step` (seeded by ``seed``), back-projecting after each."""
         generator = torch.Generator().manual_seed(self.seed)
         step_fn = functools.partial(selfex_step, generator=generator, **self.options)
         return upscale_in_steps(y, scale, step_fn, step=self.step, bp_iterations=self.bp_iterations)
 
 
 def selfex(**options) -> SelfEx:
+    """Registry factory for ``selfex``: :class:`SelfEx` with ``options``."""
     return SelfEx(**options)

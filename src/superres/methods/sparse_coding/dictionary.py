@@ -159,6 +159,7 @@ def evaluation_table() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The module's command: train a coupled dictionary, or ``record-evaluation`` / ``show-evaluation``; returns the exit status."""
     if argv is None:
         argv = sys.argv[1:]
     prog = "python -m superres.methods.sparse_coding.dictionary"

@@ -212,6 +212,7 @@ class SparseCodingSR(YChannelMethod):
         return self._dicts[name]
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
+        """Yang et al.'s reconstruction of each image: at ``scale`` at once, or in :meth:`x2_steps` then back-projection."""
         high, low = self.dictionary(scale)
         steps = self.x2_steps(scale)
         out = []
