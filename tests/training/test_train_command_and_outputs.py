@@ -24,7 +24,7 @@ class _FakeTrainer:
         self.is_main = True
         self.run_dir = run_dir
 
-    def train(self, restart=False, time_budget_s=None):
+    def train(self, restart=False, time_budget_s=None, allow_changes=False):
         from types import SimpleNamespace
 
         return SimpleNamespace(step=0, best_psnr=float("nan"), wall_time_s=0.0, run_dir=self.run_dir)

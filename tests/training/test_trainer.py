@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -132,8 +133,10 @@ def test_nan_loss_stops_with_clear_error_and_keeps_checkpoint(tmp_path, syntheti
     Trainer(load_config(recipe), tmp_path / "run", progress=False).train(stop_after=5)
     # resume the same run with an absurd learning rate: the loss blows up
     exploding = Trainer(load_config(recipe, ["optim.lr=1e30"]), tmp_path / "run", progress=False)
+    with pytest.raises(TrainingError, match=r"other settings \(optim.lr 0.001 -> 1e\+30\).*--allow-changes"):
+        exploding.train()  # a resume that would not continue the run is refused...
     with pytest.raises(TrainingError, match="loss became"):
-        exploding.train()
+        exploding.train(allow_changes=True)  # ... unless asked for
     meta = json.loads((tmp_path / "run" / "checkpoint" / "last.json").read_text())
     assert meta["step"] == 5 and (tmp_path / "run" / "checkpoint" / meta["file"]).exists()
     assert torch.isfinite(load_file(str(tmp_path / "run" / "checkpoint" / meta["file"]))["model.head.weight"]).all()
@@ -194,3 +197,87 @@ def test_interrupt_saves_a_checkpoint_that_resumes_exactly(tmp_path, synthetic_i
     a, b = _final_weights(tmp_path / "ref"), _final_weights(tmp_path / "cut")
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_is_taken_at_the_end_of_the_step_and_resumes_exactly(tmp_path, synthetic_images, signum):
+    # The signal arrives while step 17 is being made (its weights already updated, its
+    # validation, log row and checkpoint not yet done): it is held until they are.
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=30, checkpoint_every=1000, val_every=17)
+    Trainer(load_config(recipe), tmp_path / "ref", progress=False).train()
+
+    def signal_at_17(step, _loss):
+        if step == 17:
+            os.kill(os.getpid(), signum)
+
+    previous = signal.getsignal(signum)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(load_config(recipe), tmp_path / "cut", progress=False).train(on_step=signal_at_17)
+    assert signal.getsignal(signum) is previous  # handlers restored
+    assert json.loads((tmp_path / "cut" / "checkpoint" / "last.json").read_text())["step"] == 17
+    with open(tmp_path / "cut" / "log.csv") as handle:
+        rows = {int(r["step"]): r for r in csv.DictReader(handle)}
+    assert rows[17]["val_psnr"]  # the validation of step 17 was not lost to the signal
+    Trainer(load_config(recipe), tmp_path / "cut", progress=False).train()
+    a, b = _final_weights(tmp_path / "ref"), _final_weights(tmp_path / "cut")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6)
+
+
+def test_a_budget_run_resumes_with_the_steps_it_was_fitted_to(tmp_path, synthetic_images, monkeypatch):
+    from superres.training import trainer as trainer_module
+
+    fits = []
+
+    class FixedBudget:  # fits the run to 24 steps at step 3, without a clock
+        rate = 1.0
+
+        def __init__(self, budget_s, start_step, config):
+            self.start_step = start_step
+
+        def fit(self, step):
+            if step == self.start_step + 3:
+                fits.append(step)
+                return 24
+            return None
+
+    monkeypatch.setattr(trainer_module, "_TimeBudget", FixedBudget)
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=100_000, checkpoint_every=1000)
+    overrides = ["schedule.warmup_steps=10"]
+
+    def interrupt_at_15(step, _loss):
+        if step == 15:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(load_config(recipe, overrides), tmp_path / "cut", progress=False).train(
+            time_budget_s=60, on_step=interrupt_at_15)
+    assert fits == [3]
+    # the same command again: the 24 fitted steps, not a new fit from step 15 (and its second warm-up)
+    result = Trainer(load_config(recipe, overrides), tmp_path / "cut", progress=False).train(time_budget_s=60)
+    assert fits == [3] and result.step == 24
+    assert json.loads((tmp_path / "cut" / "config.json").read_text())["train"]["steps"] == 24
+    Trainer(load_config(recipe, overrides + ["train.steps=24"]), tmp_path / "plain", progress=False).train()
+    a, b = _final_weights(tmp_path / "plain"), _final_weights(tmp_path / "cut")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6)
+    # without the budget, the recipe's 100000 steps are not the fitted run's: refused, with the way out
+    with pytest.raises(TrainingError, match=r"train.steps 24 -> 100000"):
+        Trainer(load_config(recipe, overrides), tmp_path / "cut", progress=False).train()
+
+
+def test_a_resume_with_other_settings_is_refused_in_one_line(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=20, checkpoint_every=5)
+    Trainer(load_config(recipe), tmp_path / "run", progress=False).train(stop_after=5)
+    for change, shown in (("train.seed=7", "train.seed"), ("data.patch_size=10", "data.patch_size"),
+                          ("optim.name=sgd", "optim.name")):
+        with pytest.raises(TrainingError, match=shown) as info:
+            Trainer(load_config(recipe, [change]), tmp_path / "run", progress=False).train()
+        assert "\n" not in str(info.value)
+    with pytest.raises(TrainingError, match="another model"):
+        Trainer(load_config(recipe, ["model.args={ scales = [2], channels = 4, blocks = 1 }"]), tmp_path / "run",
+                progress=False).train(allow_changes=True)
+    # settings that do not change what is computed may change
+    result = Trainer(load_config(recipe, ["train.log_every=2", "train.threads=1"]), tmp_path / "run",
+                     progress=False).train()
+    assert result.step == 20

@@ -24,6 +24,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="override a recipe key, e.g. --set optim.lr=1e-4 (repeatable)")
     p.add_argument("--run-dir", type=Path, help="where checkpoints, logs and weights go (default: runs/<name>)")
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start from step 0")
+    p.add_argument("--allow-changes", action="store_true",
+                   help="resume a checkpoint made with other settings (not another model), going on with the "
+                        "new ones, e.g. a lower learning rate (default: refuse, so that a resume continues "
+                        "the run exactly)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.add_argument("--time-budget", type=float, metavar="SECONDS",
                    help="fit the run to this wall-clock time: measure the speed over the first steps, "
@@ -61,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     typed = getattr(args, "argv", None) or sys.argv[1:]
     command = "superres " + shlex.join(typed)
     trainer = Trainer(config, run_dir, data_dir=args.data_dir, progress=not args.quiet, command=command)
-    result = trainer.train(restart=args.restart, time_budget_s=args.time_budget)
+    result = trainer.train(restart=args.restart, time_budget_s=args.time_budget, allow_changes=args.allow_changes)
     if trainer.is_main:
         print(f"{config.name}: {result.step} steps, best validation PSNR {result.best_psnr:.3f} dB, "
               f"{result.wall_time_s / 60:.1f} min; weights in {result.run_dir}")

@@ -29,7 +29,9 @@ import io
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -278,14 +280,29 @@ class Trainer:
             if old.name != name:
                 old.unlink(missing_ok=True)
 
-    def load_checkpoint(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> dict | None:
-        """Restore ``model`` and ``optimizer`` from the last checkpoint; returns its metadata, or None if there is none."""
+    def load_checkpoint(self, model: nn.Module, optimizer: torch.optim.Optimizer, *, allow_changes: bool = False) -> dict | None:
+        """Restore ``model`` and ``optimizer`` from the last checkpoint; returns its metadata, or None if there is none.
+
+        A checkpoint made with other settings is refused (the resumed run would not be the one
+        it continues) unless ``allow_changes``; the model's settings must match in any case."""
         meta_path = self.checkpoint_dir / "last.json"
         if not meta_path.is_file():
             return None
         meta = json.loads(meta_path.read_text())
-        if meta["config"]["model"] != self.config.to_dict()["model"]:
-            raise TrainingError(f"{self.run_dir}: checkpoint was made with another model config; use a new --run-dir or --restart")
+        changed = _changed_settings(meta["config"], self.config.to_dict())
+        shown = ", ".join(f"{key} {old!r} -> {new!r}" for key, (old, new) in list(changed.items())[:4])
+        shown += f" and {len(changed) - 4} more" if len(changed) > 4 else ""
+        if any(key.startswith("model.") for key in changed):
+            raise TrainingError(f"{self.run_dir}: the checkpoint was made with another model ({shown}); "
+                                f"use a new --run-dir or --restart")
+        if changed and not allow_changes:
+            raise TrainingError(
+                f"{self.run_dir}: the checkpoint was made with other settings ({shown}), so resuming would not "
+                f"continue that run; repeat its settings (config.json), use a new --run-dir or --restart, "
+                f"or --allow-changes to go on with the new ones"
+            )
+        if changed and self.is_main:
+            print(f"resuming with changed settings: {shown}", file=sys.stderr)
         tensors = load_file(str(self.checkpoint_dir / meta["file"]))
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=True)
         state: dict[int, dict] = {}
@@ -297,6 +314,17 @@ class Trainer:
             state.setdefault(int(pid), {}).update(values)
         optimizer.load_state_dict({"state": state, "param_groups": meta["optim_groups"]})
         return meta
+
+    def _fitted_config(self, cfg: TrainConfig) -> TrainConfig:
+        """``cfg`` with the step count its checkpoint's run was fitted to by ``--time-budget``, if any."""
+        meta_path = self.checkpoint_dir / "last.json"
+        if not meta_path.is_file():
+            return cfg
+        saved = json.loads(meta_path.read_text()).get("config", {}).get("train", {})
+        fitted = saved.get("steps")
+        if isinstance(fitted, int) and fitted != cfg.train.steps:
+            return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, steps=fitted))
+        return cfg
 
     # ----- validation and export -------------------------------------------------------
     def card(self, model: nn.Module, state: dict) -> dict:
@@ -402,13 +430,16 @@ class Trainer:
         stop_after: int | None = None,
         on_step: Callable[[int, float], None] | None = None,
         time_budget_s: float | None = None,
+        allow_changes: bool = False,
     ) -> TrainResult:
         """Run (or resume) the recipe.  ``stop_after`` ends early after that many steps (for tests).
 
         ``time_budget_s`` fits the run to a wall-clock budget (a lent GPU's minutes): the speed is
         measured over the first steps and ``train.steps`` lowered to what fits, before the schedule
         depends on it (inside the warm-up when there is one), so the run equals one started with
-        that step count; the card and config.json record the count used.
+        that step count; the card and config.json record the count used, and a resume with the
+        same command keeps that count.  ``allow_changes`` resumes a checkpoint made with other
+        settings than ``config``'s (not another model), e.g. to go on at a lower learning rate.
         """
         from superres.data.datasets import training_images
         from superres.data.patches import PatchSampler, prepare_pairs
@@ -429,11 +460,20 @@ class Trainer:
         self.model = model  # kept for callers (e.g. to compare ranks after a distributed run)
         state = {"step": 0, "best_psnr": None, "wall_time_s": 0.0, "last_loss": None}
         if not restart:
-            meta = self.load_checkpoint(model, optimizer)
+            if time_budget_s:
+                # A run fitted to a budget resumes with the step count it was fitted to (its schedule
+                # depends on it), not a new fit from wherever it stopped.
+                cfg = self.config = self._fitted_config(cfg)
+            meta = self.load_checkpoint(model, optimizer, allow_changes=allow_changes)
             if meta is not None:
                 state.update({k: meta[k] for k in ("step", "best_psnr", "wall_time_s", "last_loss")})
+                if meta.get("fitted_steps"):
+                    state["fitted_steps"] = meta["fitted_steps"]
+                    time_budget_s = None  # fitted once, in the first leg
                 if self.is_main:
-                    print(f"resuming {cfg.name} at step {state['step']}", file=sys.stderr)
+                    fitted = f" of the {cfg.train.steps} fitted to its time budget" if state.get("fitted_steps") else ""
+                    print(f"resuming {cfg.name} at step {state['step']}{fitted}", file=sys.stderr)
+                    self.progress.total = cfg.train.steps
         if self.is_main:
             self._truncate_log(state["step"])
             self._write_config()
@@ -466,79 +506,87 @@ class Trainer:
         t_last = window_start = time.perf_counter()
         steps_since, loss_sum = 0, 0.0
         updating = False
+        stop = _StopRequests()
         try:
-            while state["step"] < end:
-                step = state["step"]
-                if budget is not None:
-                    fitted = budget.fit(step)
-                    if fitted is not None and self.distributed:  # every rank must stop at the same step
-                        agreed = torch.tensor([fitted], device=self.device)
-                        torch.distributed.all_reduce(agreed, op=torch.distributed.ReduceOp.MIN)
-                        fitted = int(agreed.item())
-                    if fitted is not None and fitted < cfg.train.steps:
-                        cfg = self.config = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, steps=fitted))
-                        end = min(end, fitted)
-                        self.progress.total = fitted
-                        if self.is_main:
-                            self._write_config()
-                            print(f"{cfg.name}: {budget.rate:.1f} steps/s, {time_budget_s:.0f} s budget -> "
-                                  f"train.steps = {fitted}", file=sys.stderr)
-                lr = lr_at_step(cfg, step)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr * group.get("lr_factor", 1.0)
-                inputs, targets, batch_scale = next(batches)
-                inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
-                if cfg.train.channels_last:
-                    inputs = inputs.contiguous(memory_format=torch.channels_last)
-                loss = self.batch_loss(train_model, inputs, targets, batch_scale)
-                if not torch.isfinite(loss):
-                    raise TrainingError(
-                        f"loss became {loss.item()} at step {step}; stopped. The last good checkpoint "
-                        f"is in {self.checkpoint_dir}; lower the learning rate or enable clipping"
-                    )
-                updating = True  # weights of step + 1, counter of step: not a state to save
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.clip_gradients(model, lr)
-                optimizer.step()
-                state["step"] = step + 1
-                updating = False
-                loss_value = loss.detach().item()
-                state["last_loss"] = loss_value
-                loss_sum += loss_value
-                steps_since += 1
-                now = time.perf_counter()
-                state["wall_time_s"] += now - t_last
-                t_last = now
-                if on_step is not None:
-                    on_step(state["step"], loss_value)
-                val_psnr = None
-                s = state["step"]
-                is_last = s == end
-                if self.is_main and (s % cfg.train.val_every == 0 or (is_last and s == cfg.train.steps)):
-                    val_psnr = self.validate(train_model, state)
-                    if state["best_psnr"] is None or val_psnr > state["best_psnr"]:
-                        state["best_psnr"] = val_psnr
-                        self.export(model, state, "best.safetensors")
-                if self.distributed and (s % cfg.train.val_every == 0):
-                    torch.distributed.barrier()
-                if self.is_main and (s % cfg.train.log_every == 0 or val_psnr is not None or is_last):
-                    elapsed = max(1e-9, time.perf_counter() - window_start)
-                    self._log_row({
-                        "step": s,
-                        "loss": f"{loss_sum / steps_since:.6e}",
-                        "lr": f"{lr:.3e}",
-                        "val_psnr": "" if val_psnr is None else f"{val_psnr:.4f}",
-                        "wall_s": f"{state['wall_time_s']:.1f}",
-                        "samples_per_s": f"{steps_since * cfg.train.batch_size / elapsed:.1f}",
-                    })
-                    self.progress.update(s, loss_sum / steps_since, state["best_psnr"], steps_since / elapsed)
-                    loss_sum, steps_since = 0.0, 0
-                    window_start = t_last = time.perf_counter()
-                if self.is_main and (s % cfg.train.checkpoint_every == 0 or is_last):
-                    self.save_checkpoint(model, optimizer, state)
+            with stop.deferred():
+                while state["step"] < end:
+                    step = state["step"]
+                    if budget is not None:
+                        fitted = budget.fit(step)
+                        if fitted is not None and self.distributed:  # every rank must stop at the same step
+                            agreed = torch.tensor([fitted], device=self.device)
+                            torch.distributed.all_reduce(agreed, op=torch.distributed.ReduceOp.MIN)
+                            fitted = int(agreed.item())
+                        if fitted is not None and fitted < cfg.train.steps:
+                            cfg = self.config = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, steps=fitted))
+                            state["fitted_steps"] = fitted
+                            end = min(end, fitted)
+                            self.progress.total = fitted
+                            if self.is_main:
+                                self._write_config()
+                                print(f"{cfg.name}: {budget.rate:.1f} steps/s, {time_budget_s:.0f} s budget -> "
+                                      f"train.steps = {fitted}", file=sys.stderr)
+                    lr = lr_at_step(cfg, step)
+                    for group in optimizer.param_groups:
+                        group["lr"] = lr * group.get("lr_factor", 1.0)
+                    inputs, targets, batch_scale = next(batches)
+                    inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
+                    if cfg.train.channels_last:
+                        inputs = inputs.contiguous(memory_format=torch.channels_last)
+                    loss = self.batch_loss(train_model, inputs, targets, batch_scale)
+                    if not torch.isfinite(loss):
+                        raise TrainingError(
+                            f"loss became {loss.item()} at step {step}; stopped. The last good checkpoint "
+                            f"is in {self.checkpoint_dir}; lower the learning rate or enable clipping"
+                        )
+                    updating = True  # weights of step + 1, counter of step: not a state to save
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    self.clip_gradients(model, lr)
+                    optimizer.step()
+                    state["step"] = step + 1
+                    updating = False
+                    loss_value = loss.detach().item()
+                    state["last_loss"] = loss_value
+                    loss_sum += loss_value
+                    steps_since += 1
+                    now = time.perf_counter()
+                    state["wall_time_s"] += now - t_last
+                    t_last = now
+                    if on_step is not None:
+                        on_step(state["step"], loss_value)
+                    val_psnr = None
+                    s = state["step"]
+                    is_last = s == end
+                    if self.is_main and (s % cfg.train.val_every == 0 or (is_last and s == cfg.train.steps)):
+                        val_psnr = self.validate(train_model, state)
+                        if state["best_psnr"] is None or val_psnr > state["best_psnr"]:
+                            state["best_psnr"] = val_psnr
+                            self.export(model, state, "best.safetensors")
+                    if self.distributed and (s % cfg.train.val_every == 0):
+                        torch.distributed.barrier()
+                    if self.is_main and (s % cfg.train.log_every == 0 or val_psnr is not None or is_last):
+                        elapsed = max(1e-9, time.perf_counter() - window_start)
+                        self._log_row({
+                            "step": s,
+                            "loss": f"{loss_sum / steps_since:.6e}",
+                            "lr": f"{lr:.3e}",
+                            "val_psnr": "" if val_psnr is None else f"{val_psnr:.4f}",
+                            "wall_s": f"{state['wall_time_s']:.1f}",
+                            "samples_per_s": f"{steps_since * cfg.train.batch_size / elapsed:.1f}",
+                        })
+                        self.progress.update(s, loss_sum / steps_since, state["best_psnr"], steps_since / elapsed)
+                        loss_sum, steps_since = 0.0, 0
+                        window_start = t_last = time.perf_counter()
+                    interrupt = stop.agreed(self.distributed, self.device) and not is_last  # every rank, every step
+                    if self.is_main and (s % cfg.train.checkpoint_every == 0 or is_last) and not interrupt:
+                        self.save_checkpoint(model, optimizer, state)
+                    if interrupt:
+                        raise KeyboardInterrupt  # saved just below, at this finished step
         except KeyboardInterrupt:
-            # Ctrl-C or a scheduler's SIGINT (a lent GPU's deadline): keep every finished step.
+            # Ctrl-C, SIGINT or SIGTERM (a scheduler, a lent GPU's deadline), taken at the end of
+            # a step (validation included): keep every finished step.  A second Ctrl-C lands
+            # at once, and then only a finished step is saved.
             if self.is_main and state["step"] > 0 and not updating:
                 self.save_checkpoint(model, optimizer, state)
                 self.export(model, state, "last.safetensors")
@@ -561,6 +609,71 @@ class Trainer:
             return plot_training_log(self.run_dir / "log.csv", self.run_dir / "plot.png", title=self.config.name)
         except SuperresError:
             return None
+
+
+#: settings that do not change what a run computes: a resume may change them
+_RESUMABLE_CHANGES = frozenset({
+    "train.threads", "train.workers", "train.log_every", "train.val_every", "train.checkpoint_every",
+    "train.val_dataset", "train.val_scales", "train.channels_last",
+})
+
+
+def _changed_settings(saved: dict, current: dict, prefix: str = "") -> dict[str, tuple]:
+    """Settings of ``current`` that differ from the checkpoint's ``saved`` config -> (saved, current),
+    leaving out :data:`_RESUMABLE_CHANGES` and keys a checkpoint of an older version lacks."""
+    changed: dict[str, tuple] = {}
+    for key, value in current.items():
+        name = f"{prefix}{key}"
+        if key not in saved or name in _RESUMABLE_CHANGES:
+            continue
+        if isinstance(value, dict) and isinstance(saved[key], dict) and key != "args":
+            changed.update(_changed_settings(saved[key], value, f"{name}."))
+        elif _jsonable(saved[key]) != _jsonable(value):
+            changed[name] = (saved[key], value)
+    return changed
+
+
+def _jsonable(value: object) -> object:
+    # the checkpoint's config went through JSON: tuples came back as lists
+    return json.loads(json.dumps(value))
+
+
+class _StopRequests:
+    """SIGINT and SIGTERM, held until the step in progress (and its validation) is done.
+
+    The first signal only asks: the loop saves a checkpoint at the end of the step and stops.
+    A second SIGINT raises at once (the user insists).  Handlers are installed only in the
+    main thread (Python allows no other), and the previous ones restored after.
+    """
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def _handler(self, signum: int, _frame: object) -> None:
+        if self.signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signal = signum
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Hold the signals while the block runs."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self._handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def agreed(self, distributed: bool, device: torch.device) -> bool:
+        """Whether to stop now; under DDP every rank stops at the same step if any was asked."""
+        if not distributed:
+            return self.signal is not None
+        flag = torch.tensor([0 if self.signal is None else 1], device=device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        return bool(flag.item())
 
 
 class _BatchesByStep(torch.utils.data.Dataset):
