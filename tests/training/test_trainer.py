@@ -281,3 +281,20 @@ def test_a_resume_with_other_settings_is_refused_in_one_line(tmp_path, synthetic
     result = Trainer(load_config(recipe, ["train.log_every=2", "train.threads=1"]), tmp_path / "run",
                      progress=False).train()
     assert result.step == 20
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["model.args={ scales = [2], channels = 8, blocks = 1, bogus = 3 }"], "do not build a 'litesr'"),
+        (["model.args={ scales = [2], channels = -8, blocks = 1 }"], "do not build a 'litesr'"),
+        (["data.scales=[2, 3]", "train.val_scales=[2]"], "do not fit together"),  # the network serves x2 only
+        (["model.input=upsampled"], "outputs of .* for targets of"),  # an LR-space network fed the upscaled image
+        (["optim.lr_multipliers={ convX = 0.1 }"], "'convX' starts no parameter name"),
+    ],
+)
+def test_recipe_mistakes_found_at_the_start_are_one_line(tmp_path, synthetic_images, overrides, message):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=5)
+    with pytest.raises(TrainingError, match=message) as info:
+        Trainer(load_config(recipe, overrides), tmp_path / "run", progress=False).train()
+    assert "\n" not in str(info.value)

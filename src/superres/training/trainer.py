@@ -108,6 +108,31 @@ class _Progress:
             print(file=sys.stderr)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, KeyError) and len(exc.args) == 1:
+        text = f"no entry {exc.args[0]!r}"
+    return (text.splitlines() or [type(exc).__name__])[0]
+
+
+@contextlib.contextmanager
+def _first_step_errors(config: TrainConfig) -> Iterator[None]:
+    """The first training step of a process meets the model and the data together: a shape or
+    argument mismatch there (a border, an input mode, scales the model lacks) is the recipe's,
+    and becomes one line.  Later steps raise as they are."""
+    try:
+        yield
+    except (TypeError, ValueError, RuntimeError, KeyError) as exc:
+        if isinstance(exc, torch.OutOfMemoryError):
+            raise
+        m, d = config.model, config.data
+        raise TrainingError(
+            f"the model and the training data do not fit together ({_first_line(exc)}); check model.args, "
+            f"model.input ({m.input!r}), data.scales ({list(d.scales)}), data.patch_size ({d.patch_size}) "
+            f"and data.label_border ({d.label_border})"
+        ) from None
+
+
 @contextlib.contextmanager
 def _init_error(what: str) -> Iterator[None]:
     """A state dict that does not fit becomes one line: ``what`` and the first mismatch torch names."""
@@ -153,7 +178,14 @@ class Trainer:
         from superres.weights.store import load_weights
 
         torch.manual_seed(self.config.train.seed)  # same initial weights on every rank
-        model = build_model(self.config.model.architecture, **self.config.model.args)
+        architecture, args = self.config.model.architecture, self.config.model.args
+        try:
+            model = build_model(architecture, **args)
+        except SuperresError:
+            raise
+        except (TypeError, ValueError, RuntimeError, KeyError) as exc:  # a wrong or mistyped model.args entry
+            reason = _first_line(exc)
+            raise TrainingError(f"model.args {args} do not build a {architecture!r}: {reason}") from None
         if self.config.model.init_from:
             entry = load_weights(self.config.model.init_from)
             # A model may take weights of another architecture as its start (the SCN cascade
@@ -177,6 +209,12 @@ class Trainer:
         """The configured optimiser, one parameter group per learning-rate multiplier."""
         cfg = self.config.optim
         groups: dict[float, list[nn.Parameter]] = {}
+        names = [name for name, _ in model.named_parameters()]
+        for prefix in cfg.lr_multipliers:  # a mistyped prefix would leave every layer at the full rate
+            if not any(name.startswith(prefix) for name in names):
+                roots = sorted({name.split(".")[0] + "." for name in names})
+                raise TrainingError(f"optim.lr_multipliers: {prefix!r} starts no parameter name "
+                                    f"(the model's begin with {', '.join(roots)})")
         for name, param in model.named_parameters():
             factor = 1.0
             for prefix, mult in cfg.lr_multipliers.items():
@@ -228,6 +266,8 @@ class Trainer:
     def _scored(self, pred: torch.Tensor, target: torch.Tensor, final: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``pred`` and ``target`` without ``train.loss_border`` pixels per side (scaled by the
         size of ``target`` against the final output's, for a cascade's stages; rounded up)."""
+        if pred.shape != target.shape:  # the loss would broadcast them (with a warning at most)
+            raise TrainingError(f"the network made outputs of {tuple(pred.shape)} for targets of {tuple(target.shape)}")
         border = self.config.train.loss_border
         if border <= 0:
             return pred, target
@@ -444,7 +484,12 @@ class Trainer:
         from superres.data.datasets import training_images
         from superres.data.patches import PatchSampler, prepare_pairs
 
+        from superres.methods.registry import METHODS
+
         cfg = self.config
+        if cfg.method not in METHODS and self.is_main:
+            print(f"note: method {cfg.method!r} is not registered: `superres evaluate -m {cfg.method}=FILE` will "
+                  f"not find it (the registered learned methods: superres models)", file=sys.stderr)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         model = self.build_model().to(self.device)
         untrained = sorted(set(cfg.train.val_scales) - set(cfg.data.scales))
@@ -506,7 +551,13 @@ class Trainer:
         t_last = window_start = time.perf_counter()
         steps_since, loss_sum = 0, 0.0
         updating = False
+        if cfg.model.input == "lr":  # a scale of the data the network lacks would fail only when its batch comes
+            with _first_step_errors(cfg), torch.no_grad():
+                probe = torch.zeros(1, 1, cfg.data.patch_size, cfg.data.patch_size, device=self.device)
+                for scale in cfg.data.scales:
+                    model(probe, scale)
         stop = _StopRequests()
+        first_step = state["step"]
         try:
             with stop.deferred():
                 while state["step"] < end:
@@ -533,7 +584,8 @@ class Trainer:
                     inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
                     if cfg.train.channels_last:
                         inputs = inputs.contiguous(memory_format=torch.channels_last)
-                    loss = self.batch_loss(train_model, inputs, targets, batch_scale)
+                    with _first_step_errors(cfg) if step == first_step else contextlib.nullcontext():
+                        loss = self.batch_loss(train_model, inputs, targets, batch_scale)
                     if not torch.isfinite(loss):
                         raise TrainingError(
                             f"loss became {loss.item()} at step {step}; stopped. The last good checkpoint "
