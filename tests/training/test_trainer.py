@@ -165,14 +165,25 @@ def test_worker_processes_give_the_same_weights_as_the_loop(tmp_path, synthetic_
         torch.testing.assert_close(runs[0][key], runs[2][key], rtol=0, atol=0)
 
 
-def test_time_budget_fits_steps_and_equals_a_run_of_that_length(tmp_path, synthetic_images):
+@pytest.mark.parametrize("warmup", [400, 20, 0])
+def test_time_budget_fits_steps_and_equals_a_run_of_that_length(tmp_path, synthetic_images, warmup, monkeypatch):
     recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=100_000, checkpoint_every=1000)
-    # the warm-up outlasts the speed probe, so no step's learning rate depended on train.steps yet
-    overrides = ["schedule.warmup_steps=400"]
+    # 400: the warm-up outlasts the speed probe, so no step's learning rate depended on
+    # train.steps yet; 20 and 0: it does not, and the probe's steps are timed, then undone
+    overrides = [f"schedule.warmup_steps={warmup}"]
+    undone = []
+    real_rate = Trainer._undone_steps_rate
+
+    def slow_rate(self, *args):  # the real probe (its steps undone), reported slow: a fit of about 30 steps
+        undone.append(real_rate(self, *args))
+        return 30 / (1000 * 0.85)
+
+    monkeypatch.setattr(Trainer, "_undone_steps_rate", slow_rate)
     budgeted = Trainer(load_config(recipe, overrides), tmp_path / "budget", progress=False)
-    result = budgeted.train(time_budget_s=0.001)
+    result = budgeted.train(time_budget_s=0.001 if warmup == 400 else 1000)
+    assert len(undone) == (0 if warmup == 400 else 1)
     fitted = json.loads((tmp_path / "budget" / "config.json").read_text())["train"]["steps"]
-    assert result.step == fitted < 100_000
+    assert result.step == fitted < 100_000 and fitted > 20
     card = json.loads((tmp_path / "budget" / "last.json").read_text())
     assert card["training"]["planned_steps"] == card["training"]["steps"] == fitted
     plain = Trainer(load_config(recipe, overrides + [f"train.steps={fitted}"]), tmp_path / "plain", progress=False)
@@ -231,6 +242,7 @@ def test_a_budget_run_resumes_with_the_steps_it_was_fitted_to(tmp_path, syntheti
 
     class FixedBudget:  # fits the run to 24 steps at step 3, without a clock
         rate = 1.0
+        probe_outside_warmup = False
 
         def __init__(self, budget_s, start_step, config):
             self.start_step = start_step

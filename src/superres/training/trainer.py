@@ -23,6 +23,7 @@ nothing is ever unpickled.
 from __future__ import annotations
 
 import contextlib
+import copy
 import csv
 import dataclasses
 import io
@@ -476,7 +477,8 @@ class Trainer:
 
         ``time_budget_s`` fits the run to a wall-clock budget (a lent GPU's minutes): the speed is
         measured over the first steps and ``train.steps`` lowered to what fits, before the schedule
-        depends on it (inside the warm-up when there is one), so the run equals one started with
+        depends on it (inside the warm-up when it is long enough, else on steps then undone), so
+        the run equals one started with
         that step count; the card and config.json record the count used, and a resume with the
         same command keeps that count.  ``allow_changes`` resumes a checkpoint made with other
         settings than ``config``'s (not another model), e.g. to go on at a lower learning rate.
@@ -545,9 +547,14 @@ class Trainer:
             )
         train_model.train()
         end = cfg.train.steps if stop_after is None else min(cfg.train.steps, state["step"] + stop_after)
+        budget = _TimeBudget(time_budget_s, state["step"], cfg) if time_budget_s else None
+        if budget is not None and budget.probe_outside_warmup:
+            # Timing the run's own first steps would already follow a schedule of the recipe's
+            # length: time steps that are then undone instead.
+            budget.measured(self._undone_steps_rate(train_model, model, optimizer, sampler, state["step"],
+                                                    _TimeBudget.SETTLE, budget.probe))
         batches = _step_batches(sampler, state["step"], end, rank=self.rank, world_size=self.world_size,
                                 workers=cfg.train.workers, pin=self.device.type == "cuda")
-        budget = _TimeBudget(time_budget_s, state["step"], cfg) if time_budget_s else None
         t_last = window_start = time.perf_counter()
         steps_since, loss_sum = 0, 0.0
         updating = False
@@ -651,6 +658,39 @@ class Trainer:
         if self.distributed:
             torch.distributed.barrier()
         return TrainResult(state["step"], state["best_psnr"] or float("nan"), state["last_loss"] or float("nan"), state["wall_time_s"], self.run_dir)
+
+    def _undone_steps_rate(self, train_model: nn.Module, model: nn.Module, optimizer: torch.optim.Optimizer,
+                           sampler, start: int, settle: int, timed: int) -> float:
+        """Steps per second of ``timed`` training steps from ``start`` (after ``settle`` untimed ones),
+        then undone: the weights and the optimiser state are put back as they were."""
+        saved_model = copy.deepcopy(model.state_dict())
+        saved_optimizer = copy.deepcopy(optimizer.state_dict())
+        lr = lr_at_step(self.config, start)
+        for group in optimizer.param_groups:
+            group["lr"] = lr * group.get("lr_factor", 1.0)
+        batches = _step_batches(sampler, start, start + settle + timed, rank=self.rank, world_size=self.world_size,
+                                workers=self.config.train.workers, pin=self.device.type == "cuda")
+        t0 = time.perf_counter()
+        with _first_step_errors(self.config):
+            for i, (inputs, targets, batch_scale) in enumerate(batches):
+                if i == settle:
+                    if self.device.type == "cuda":
+                        torch.cuda.synchronize(self.device)
+                    t0 = time.perf_counter()
+                inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
+                if self.config.train.channels_last:
+                    inputs = inputs.contiguous(memory_format=torch.channels_last)
+                loss = self.batch_loss(train_model, inputs, targets, batch_scale)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.clip_gradients(model, lr)
+                optimizer.step()
+            loss.item()  # waits for the device
+        rate = timed / max(1e-9, time.perf_counter() - t0)
+        model.load_state_dict(saved_model)
+        optimizer.load_state_dict(saved_optimizer)
+        optimizer.zero_grad(set_to_none=True)
+        return rate
 
     def plot(self) -> Path | None:
         """Loss and validation PSNR against steps, from log.csv, as plot.png; None without matplotlib
@@ -774,13 +814,28 @@ class _TimeBudget:
         warmup = config.schedule.warmup_steps
         # measure inside the warm-up when there is one, so the schedule has not yet used train.steps
         self.probe = min(self.PROBE, max(10, warmup - self.SETTLE - 1)) if warmup > 0 else self.PROBE
+        # A cosine past its warm-up depends on train.steps: steps timed there must be undone.
+        self.probe_outside_warmup = (config.schedule.name == "cosine"
+                                     and start_step + self.SETTLE + self.probe > warmup)
         self.t0: float | None = None
         self.rate = 0.0
         self.done = False
+        self.preset: int | None = None
+
+    def measured(self, rate: float) -> None:
+        """Take ``rate`` (steps/s, timed on steps that were undone) as the run's speed."""
+        self.rate = rate
+        remaining = self.budget_s - (time.perf_counter() - self.started)
+        self.preset = self.start_step + max(1, int(rate * remaining * self.SAFETY))
 
     def fit(self, step: int) -> int | None:
+        """The step count that fits the budget, once it is known (at the probe's end, or at
+        once after :meth:`measured`); None before and after."""
         if self.done:
             return None
+        if self.preset is not None:
+            self.done = True
+            return self.preset
         if step == self.start_step + self.SETTLE:
             self.t0 = time.perf_counter()
         elif self.t0 is not None and step == self.start_step + self.SETTLE + self.probe:
