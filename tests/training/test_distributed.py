@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -9,6 +10,9 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
+
+from superres.training.config import load_config
+from superres.training.trainer import Trainer
 
 from conftest import write_recipe
 
@@ -29,3 +33,17 @@ def test_torchrun_two_processes_identical_weights(tmp_path, synthetic_images):
     # rank 0 alone wrote the checkpoint, log and weights
     assert (tmp_path / "run" / "last.safetensors").exists()
     assert any(v.abs().sum() > 0 for v in a.values())
+    # the same run in one process: the same batches, so the same weights and logged losses (the
+    # log holds the whole batch's loss, not rank 0's half), up to the all-reduce's rounding
+    single = Trainer(load_config(recipe), tmp_path / "single", progress=False)
+    single.train()
+    for key, value in single.model.state_dict().items():
+        torch.testing.assert_close(a[key], value, rtol=1e-4, atol=1e-5)
+
+    def losses(run):
+        with open(run / "log.csv") as handle:
+            return [float(row["loss"]) for row in csv.DictReader(handle)]
+
+    assert len(losses(tmp_path / "run")) == len(losses(tmp_path / "single")) > 1
+    for ddp, one in zip(losses(tmp_path / "run"), losses(tmp_path / "single")):
+        assert abs(ddp - one) <= 1e-5 * one

@@ -605,7 +605,11 @@ class Trainer:
                     optimizer.step()
                     state["step"] = step + 1
                     updating = False
-                    loss_value = loss.detach().item()
+                    reported = loss.detach()
+                    if self.distributed:  # each rank saw its share of the batch: log the whole batch's loss
+                        torch.distributed.all_reduce(reported)
+                        reported = reported / self.world_size
+                    loss_value = reported.item()
                     state["last_loss"] = loss_value
                     loss_sum += loss_value
                     steps_since += 1
