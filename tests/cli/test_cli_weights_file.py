@@ -64,7 +64,6 @@ def test_upscale_with_a_weights_file_matches_the_shipped_model(tmp_path, images)
         ("scn=", [], "name a weights file"),
         ("scn={missing}", [], "does not exist"),
         ("scn={image}", [], "is not a weights file"),
-        ("scn={scn}", ["--write-card"], "--write-card records the shipped"),
     ],
 )
 def test_weights_file_errors_are_one_line(tmp_path, images, capsys, spec, extra, needle):
@@ -95,3 +94,33 @@ def test_compare_labels_a_weights_file_by_its_run_folder(tmp_path, images, capsy
     assert rows[0][0] == "scn" and rows[1][:2] == ["scn", "(my-run)"]
     assert rows[0][1:] == rows[1][2:]  # the same weights: the same PSNR and SSIM
     assert out.is_file()
+
+
+def test_write_card_scores_a_candidate_into_its_own_card_for_compare(tmp_path, images, capsys, monkeypatch):
+    from superres.weights import cards as cards_module
+    from superres.weights.compare import main as compare_main
+    from superres.weights.store import read_card
+
+    # were a run of NAME=FILE routed to the shipped cards, it would fail here, not rewrite them
+    (tmp_path / "shipped").mkdir()
+    monkeypatch.setattr(cards_module, "SHIPPED_DIR", tmp_path / "shipped")
+    before = _copy_of_shipped(tmp_path, "scn.291-x2")
+    after = _copy_of_shipped(tmp_path, "scn.291-x2", perturb=True)
+    for candidate in (before, after):
+        card = read_card(candidate)
+        card["evaluation"] = {}  # as a fresh training run's card
+        (candidate.with_suffix(".json")).write_text(json.dumps(card))
+    argv = ["evaluate", "-m", f"scn={before},scn={after}", "-d", str(images), "-s", "2", "--write-card", "-f", "json"]
+    assert main(argv) == 0
+    scores = {r["method"]: r["mean"]["psnr"] for r in json.loads(capsys.readouterr().out)["results"]}
+    for candidate in (before, after):
+        (result,) = read_card(candidate)["evaluation"]["results"]
+        assert result["mean"]["psnr"] == scores[f"scn={candidate}"]
+        assert result["command"] == "superres " + " ".join(a for a in argv if a != "--write-card")
+    assert compare_main([str(before), str(after)]) == 0
+    assert "0 of 1 cells gained, 1 lost" in capsys.readouterr().out  # the perturbed copy scores lower
+    # an evaluate report is not a card: said so, not "no shared cell"
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"results": []}))
+    assert compare_main([str(before), str(report)]) == 1
+    assert "not a model card with an evaluation" in capsys.readouterr().err

@@ -45,7 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="run the learned networks N times on flipped/transposed inputs and average "
                         "(1, 2, 4 or 8; default: as each weights card says)")
     p.add_argument("--write-card", action="store_true",
-                   help="store the results in the model cards of the shipped weights that produced them")
+                   help="store the results in the model cards of the weights that produced them: the shipped "
+                        "ones, or for NAME=FILE the card beside FILE (score a candidate before shipping it, then "
+                        "python -m superres.weights.compare SHIPPED.json FILE.json)")
     p.set_defaults(run=run)
 
 
@@ -82,16 +84,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     from superres.errors import ImageWriteError, InvalidArgumentError
     from superres.evaluation.benchmark import evaluate, evaluation_precision
-    from superres.methods.registry import split_method_spec
 
     if args.write_card and any(evaluation_precision(m, args.precision) != "fp32" for m in args.method):
         # cards hold the fp32 scores that `superres models` and the default choice rely on
         raise InvalidArgumentError(
             "--write-card records fp32 evaluations only: name the model (not `default`) or add --precision fp32"
         )
-    if args.write_card and any(split_method_spec(m)[1] for m in args.method):
-        raise InvalidArgumentError("--write-card records the shipped weights' cards: ship a weights file first "
-                                   "(python -m superres.weights.ship), or evaluate it without --write-card")
     if args.write_card and args.self_ensemble is not None:
         # a card's scores are those of the weights run as the card says
         raise InvalidArgumentError("--write-card records the cards' own inference: drop --self-ensemble")

@@ -43,8 +43,10 @@ def weights_serving(method: str, scale: float) -> str | None:
 def record_evaluation(runs: list[dict], command: str) -> list[str]:
     """Store ``runs`` (the ``results`` of ``superres evaluate --format json``) in their cards.
 
-    Returns the names of the cards written; runs of methods without shipped
-    weights (interpolation, classical) are skipped.
+    A run of ``NAME=FILE`` goes into ``FILE``'s own card (a candidate scored before it is
+    shipped, for ``python -m superres.weights.compare``), any other into the shipped card
+    of the weights that produced it.  Returns the names of the cards written (a file's
+    path); runs of methods without weights (interpolation, classical) are skipped.
     """
     with _cards_locked():
         return _record(runs, command)
@@ -69,12 +71,21 @@ def _cards_locked():
 
 
 def _record(runs: list[dict], command: str) -> list[str]:
+    from superres.methods.registry import split_method_spec
+
     cards: dict[str, dict] = {}
+    files: dict[str, Path] = {}
     for run in runs:
-        name = weights_serving(run["method"], float(run["scale"]))
-        if name is None:
-            continue
-        card = cards.setdefault(name, read_card(SHIPPED_DIR / f"{name}.safetensors"))
+        weights_file = split_method_spec(run["method"])[1]
+        if weights_file is not None:
+            name = weights_file
+            files[name] = Path(weights_file)
+        else:
+            name = weights_serving(run["method"], float(run["scale"]))
+            if name is None:
+                continue
+            files[name] = SHIPPED_DIR / f"{name}.safetensors"
+        card = cards.setdefault(name, read_card(files[name]))
         key = (run["dataset"], float(run["scale"]), run.get("lr_mode", "rgb"))
         kept = [
             r
@@ -85,7 +96,7 @@ def _record(runs: list[dict], command: str) -> list[str]:
         kept.sort(key=lambda r: (r.get("lr_mode", "rgb"), float(r["scale"]), r["dataset"]))
         card["evaluation"] = {"results": kept}
     for name, card in cards.items():
-        write_card(SHIPPED_DIR / f"{name}.safetensors", card)
+        write_card(files[name], card)
     return sorted(cards)
 
 

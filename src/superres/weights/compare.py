@@ -43,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("after", type=Path, help="the new card (or its weights file)")
     args = parser.parse_args(argv)
     try:
-        changes = evaluation_changes(read_card(args.before), read_card(args.after))
+        cards = {path: read_card(path) for path in (args.before, args.after)}
+        for path, card in cards.items():
+            if "evaluation" not in card:  # e.g. an evaluate report given for a card
+                raise WeightsError(f"{path.name} is not a model card with an evaluation (cards are written "
+                                   f"by `superres evaluate --write-card`)")
+        changes = evaluation_changes(cards[args.before], cards[args.after])
         if not changes:
             raise WeightsError(f"{args.before.name} and {args.after.name} share no evaluated set, scale and mode")
     except SuperresError as exc:
