@@ -4,7 +4,8 @@ The table below is the only place that lists methods.  Modules are imported
 lazily so that ``import superres`` stays fast and a broken optional
 dependency only breaks its own method.  To add a method, add one line here
 (``name -> "module:factory"``); the factory takes keyword options and returns
-an :class:`~superres.methods.base.SRMethod`.
+an :class:`~superres.methods.base.SRMethod`.  Another installed package adds its own
+through an entry point (:mod:`superres.plugins`), without editing this table.
 
 The name ``default`` is resolved per scale through
 :mod:`superres.weights.defaults` to the method ``superres upscale`` uses.
@@ -23,6 +24,7 @@ from typing import Any, Callable
 
 from superres.errors import InvalidArgumentError, SuperresError, UnknownNameError
 from superres.methods.base import MethodInfo, SRMethod
+from superres.plugins import METHODS_GROUP, add_plugins
 
 __all__ = [
     "METHODS", "get_method", "list_methods", "method_info", "method_label", "resolve_method_name", "split_method_spec",
@@ -57,6 +59,8 @@ METHODS: dict[str, str] = {
 
 
 def _factory(name: str) -> Callable[..., SRMethod]:
+    if name not in METHODS:
+        add_plugins(METHODS, METHODS_GROUP)  # an installed package's methods (superres.plugins)
     if name not in METHODS:
         known = ", ".join(sorted(METHODS) + ["default"])
         raise UnknownNameError(f"unknown method {name!r} (known: {known})")
@@ -131,6 +135,7 @@ def unavailable_methods() -> dict[str, str]:
 
 
 def _probe_methods() -> dict[str, MethodInfo | str]:
+    add_plugins(METHODS, METHODS_GROUP)
     found: dict[str, MethodInfo | str] = {}
     for name in METHODS:
         try:

@@ -12,6 +12,7 @@ import importlib
 from torch import nn
 
 from superres.errors import UnknownNameError, WeightsError
+from superres.plugins import ARCHITECTURES_GROUP, add_plugins
 
 __all__ = ["MODELS", "model_class", "build_model", "model_from_weights"]
 
@@ -25,7 +26,10 @@ MODELS: dict[str, str] = {
 
 
 def model_class(architecture: str) -> type[nn.Module]:
-    """The ``nn.Module`` class of ``architecture`` (a key of :data:`MODELS`), imported on demand."""
+    """The ``nn.Module`` class of ``architecture`` (a key of :data:`MODELS`, or an installed
+    package's entry point, :mod:`superres.plugins`), imported on demand."""
+    if architecture not in MODELS:
+        add_plugins(MODELS, ARCHITECTURES_GROUP)
     if architecture not in MODELS:
         raise UnknownNameError(f"unknown architecture {architecture!r} (known: {', '.join(sorted(MODELS))})")
     module_name, attr = MODELS[architecture].split(":")

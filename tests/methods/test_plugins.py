@@ -1,0 +1,72 @@
+"""Methods and architectures of another installed package, found through entry points."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import EntryPoint
+
+import numpy as np
+from PIL import Image
+
+import superres.plugins as plugins
+from superres.cli.main import main
+from superres.methods import registry
+from superres.models import registry as models_registry
+
+PLUGIN = '''
+import torch
+from torch import nn
+from superres.methods.base import MethodInfo, SRMethod
+from superres.ops.resize import imresize_matlab
+
+
+class Doubled(SRMethod):
+    info = MethodInfo(name="my-sr", family="interpolation", summary="a plugin's method: bicubic")
+
+    def _upscale(self, lr, scale):
+        return imresize_matlab(lr, scale=scale)
+
+
+def my_sr(**options):
+    return Doubled()
+
+
+class MyNet(nn.Module):
+    def __init__(self, width=4):
+        super().__init__()
+        self.conv = nn.Conv2d(1, width, 3, padding=1)
+'''
+
+
+def _install(tmp_path, monkeypatch):
+    (tmp_path / "my_plugin.py").write_text(PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    declared = {
+        plugins.METHODS_GROUP: [EntryPoint("my-sr", "my_plugin:my_sr", plugins.METHODS_GROUP),
+                                EntryPoint("bicubic", "my_plugin:my_sr", plugins.METHODS_GROUP)],
+        plugins.ARCHITECTURES_GROUP: [EntryPoint("my-net", "my_plugin:MyNet", plugins.ARCHITECTURES_GROUP)],
+    }
+    monkeypatch.setattr(plugins, "entry_points", lambda group: declared.get(group, []))
+    # the registries gain the plugins' names: restored after the test
+    monkeypatch.setattr(registry, "METHODS", dict(registry.METHODS))
+    monkeypatch.setattr(models_registry, "MODELS", dict(models_registry.MODELS))
+
+
+def test_a_plugin_method_is_listed_evaluated_and_cannot_shadow_a_builtin(tmp_path, monkeypatch, capsys):
+    _install(tmp_path, monkeypatch)
+    assert main(["methods"]) == 0
+    assert any(line.startswith("my-sr ") for line in capsys.readouterr().out.splitlines())
+    folder = tmp_path / "images"
+    folder.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (24, 30, 3), dtype=np.uint8)).save(folder / "a.png")
+    assert main(["evaluate", "-m", "my-sr,bicubic", "-d", str(folder), "-s", "2", "-f", "json"]) == 0
+    mine, builtin = json.loads(capsys.readouterr().out)["results"]
+    # float bicubic, where the built-in rounds uint8 between its passes: nearly the same score
+    assert mine["method"] == "my-sr" and abs(mine["mean"]["psnr"] - builtin["mean"]["psnr"]) < 0.01
+    assert registry.METHODS["bicubic"] == "superres.methods.interpolation:bicubic"  # the built-in name wins
+
+
+def test_a_plugin_architecture_builds_by_name(tmp_path, monkeypatch):
+    _install(tmp_path, monkeypatch)
+    net = models_registry.build_model("my-net", width=6)
+    assert type(net).__name__ == "MyNet" and net.conv.out_channels == 6
