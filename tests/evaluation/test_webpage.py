@@ -303,3 +303,30 @@ def test_y_float_page_names_its_mode(tmp_path):
     assert group["lr_mode"] == "y-float"
     (expected,) = evaluate(["bicubic"], [str(photos)], [2.0], lr_mode="y-float")
     assert group["means"]["bicubic"] == {"psnr": expected.mean_psnr, "ssim": expected.mean_ssim}
+
+
+
+# ---- mutation pass 5: append to tests/evaluation/test_webpage.py --------------------------
+
+
+def test_only_index_html_and_pngs_under_images_are_the_pages_own(tmp_path):
+    from superres.errors import InvalidArgumentError
+    from superres.evaluation.webpage import ComparisonPage
+
+    page = tmp_path / "page"
+    (page / "images" / "bicubic").mkdir(parents=True)
+    (page / "index.html").write_text(f"<html><head>{GENERATOR}</head></html>")
+    (page / "images" / "bicubic" / "a.png").write_bytes(b"png")
+    ComparisonPage(page, overwrite=True)  # a page and nothing else: it may be replaced
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    foreign = {
+        "photo.png": lambda p: p.write_bytes(b"mine"),  # a PNG, but not under images/
+        "images/bicubic/index.html": lambda p: p.write_text("mine"),  # an index.html, not the page's
+        "images/linked": lambda p: p.symlink_to(elsewhere, target_is_directory=True),  # a link, not a folder
+    }
+    for name, make in foreign.items():
+        make(page / name)
+        with pytest.raises(InvalidArgumentError, match=re.escape(name)):
+            ComparisonPage(page, overwrite=True)
+        (page / name).unlink()

@@ -989,3 +989,34 @@ def test_our_limit_not_pillows_decides(tmp_path: Path, monkeypatch: pytest.Monke
     assert Image.MAX_IMAGE_PIXELS == 20
     assert_read_error(path, contains="above the limit of 99 pixels", max_pixels=99)
     assert Image.MAX_IMAGE_PIXELS == 20
+
+
+
+# ---- mutation pass 5: append to tests/io/test_image.py ------------------------------------
+
+
+def test_extensions_are_checked_whatever_their_case(tmp_path):
+    from superres.io import check_extension
+
+    for name in ("o.PNG", "o.Jpg", "o.TIFF", "o.WebP", "o.BMP"):
+        check_extension(tmp_path / name)
+    write_image(tmp_path / "o.PNG", random_pixels(4, 5, 3))
+    assert read_image(tmp_path / "o.PNG").pixels.shape == (4, 5, 3)
+
+
+def test_check_extension_names_the_path_when_given_no_name(tmp_path):
+    from superres.io import check_extension
+
+    target = tmp_path / "out.xyz"
+    with pytest.raises(ImageWriteError, match=re.escape(f"cannot write {str(target)!r}: unknown image extension")):
+        check_extension(target)
+
+
+def test_what_a_format_drops_of_a_two_dimensional_gray_array():
+    from superres.io import what_the_format_drops
+
+    gray = np.zeros((4, 4), np.uint8)  # 4 columns: not 4 channels
+    assert what_the_format_drops("o.jpg", gray) == []
+    assert what_the_format_drops("o.jpg", gray.astype(np.uint16)) == ["16-bit samples are rounded to 8 bits"]
+    assert what_the_format_drops("o.png", np.zeros((4, 4, 2), np.uint16)) == []
+    assert what_the_format_drops("o.bmp", np.zeros((4, 4, 2), np.uint8)) == ["the alpha channel is dropped"]

@@ -53,3 +53,19 @@ def test_round_y_input_rounds_halves_away_from_zero_as_matlab():
     probe = Probe()
     probe.upscale(lr, 2)
     assert (torch.round(probe.seen * 255) == 113).all()  # MATLAB round: 112.5 -> 113 (half to even gives 112)
+
+
+
+# ---- mutation pass 5: append to tests/methods/test_method_contract.py ---------------------
+
+
+def test_a_scale_that_is_not_a_number_is_called_so():
+    from superres.methods.base import checked_scale
+
+    for bad in (float("nan"), "nan", True, False, None, "x"):
+        with pytest.raises(InvalidArgumentError, match="scale must be"):
+            checked_scale(bad)
+    for flag in (True, False):  # float(True) is 1.0: a flag where the factor goes is not "scale 1"
+        with pytest.raises(InvalidArgumentError, match="must be a number"):
+            checked_scale(flag)
+    assert checked_scale("2.5") == 2.5 and checked_scale(64) == 64.0

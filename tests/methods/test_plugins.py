@@ -70,3 +70,20 @@ def test_a_plugin_architecture_builds_by_name(tmp_path, monkeypatch):
     _install(tmp_path, monkeypatch)
     net = models_registry.build_model("my-net", width=6)
     assert type(net).__name__ == "MyNet" and net.conv.out_channels == 6
+
+
+
+# ---- mutation pass 5: append to tests/methods/test_plugins.py -----------------------------
+
+
+def test_a_plugin_method_is_found_by_name_without_a_listing_first(tmp_path, monkeypatch):
+    _install(tmp_path, monkeypatch)
+    assert registry.get_method("my-sr").info.name == "my-sr"  # as `superres upscale -m my-sr` does
+
+
+def test_an_entry_point_that_names_no_attribute_is_left_out(tmp_path, monkeypatch, capsys):
+    _install(tmp_path, monkeypatch)
+    declared = [EntryPoint("half-done", "my_plugin", plugins.METHODS_GROUP)]  # a module, not module:factory
+    monkeypatch.setattr(plugins, "entry_points", lambda group: declared if group == plugins.METHODS_GROUP else [])
+    assert main(["methods"]) == 0
+    assert "half-done" not in registry.METHODS and "half-done" not in capsys.readouterr().out

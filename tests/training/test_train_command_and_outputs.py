@@ -116,3 +116,24 @@ def test_plot_is_written_in_place_with_a_log_scale_loss(tmp_path, monkeypatch):
     with Image.open(out) as im:
         assert im.format == "PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "plot.png"]
+
+
+
+# ---- mutation pass 5: append to tests/training/test_train_command_and_outputs.py ----------
+
+
+def test_allow_changes_reaches_the_trainer(tmp_path, synthetic_images, fake_trainer, monkeypatch):
+    import superres.training.trainer
+
+    calls = []
+
+    class Recording(_FakeTrainer):
+        def train(self, **kwargs):
+            calls.append(kwargs)
+            return super().train(**kwargs)
+
+    monkeypatch.setattr(superres.training.trainer, "Trainer", Recording)
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=3)
+    for extra, expected in (([], False), (["--allow-changes"], True)):
+        assert main(["train", str(recipe), "--run-dir", str(tmp_path / "run"), "--quiet", *extra]) == 0
+        assert calls[-1]["allow_changes"] is expected

@@ -310,3 +310,185 @@ def test_recipe_mistakes_found_at_the_start_are_one_line(tmp_path, synthetic_ima
     with pytest.raises(TrainingError, match=message) as info:
         Trainer(load_config(recipe, overrides), tmp_path / "run", progress=False).train()
     assert "\n" not in str(info.value)
+
+
+
+# ---- mutation pass 5: append to tests/training/test_trainer.py ---------------------------
+
+
+def test_a_first_signal_only_asks_and_a_second_sigint_lands_at_once():
+    from superres.training.trainer import _StopRequests
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stop = _StopRequests()
+    with stop.deferred():
+        os.kill(os.getpid(), signal.SIGTERM)  # held: the loop stops at the end of its step
+        assert stop.agreed(False, torch.device("cpu"))
+        os.kill(os.getpid(), signal.SIGTERM)  # a second SIGTERM is still only a request
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C: the user insists
+            time.sleep(0)
+    assert {sig: signal.getsignal(sig) for sig in previous} == previous
+
+
+def test_a_run_trains_in_a_thread_other_than_the_main_one(tmp_path, synthetic_images):
+    import threading
+
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=3, checkpoint_every=1000)
+    outcome = []
+
+    def work():
+        try:
+            outcome.append(Trainer(load_config(recipe), tmp_path / "run", progress=False).train().step)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    assert outcome == [3]  # Python installs signal handlers only in the main thread
+
+
+def test_a_signal_during_the_last_step_lets_the_run_finish(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=6, checkpoint_every=1000)
+
+    def signal_at_the_end(step, _loss):
+        if step == 6:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        result = Trainer(load_config(recipe), tmp_path / "run", progress=False).train(on_step=signal_at_the_end)
+    except KeyboardInterrupt:
+        pytest.fail("a signal in the last step must let the run finish, not interrupt it")
+    assert result.step == 6 and (tmp_path / "run" / "last.safetensors").exists()
+
+
+def test_every_setting_that_does_not_change_the_result_may_change_on_resume(tmp_path, synthetic_images):
+    import shutil
+
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=8, checkpoint_every=5)
+    Trainer(load_config(recipe), tmp_path / "run", progress=False).train(stop_after=5)
+    shutil.copytree(synthetic_images, tmp_path / "val")
+    changes = ["train.threads=2", "train.workers=1", "train.log_every=3", "train.val_every=7",
+               "train.checkpoint_every=2", f'train.val_dataset="{tmp_path / "val"}"', "train.val_scales=[2]",
+               "train.channels_last=false"]
+    result = Trainer(load_config(recipe, changes), tmp_path / "run", progress=False).train()
+    assert result.step == 8
+
+
+def test_a_checkpoint_of_an_older_version_without_a_newer_key_resumes(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=8, checkpoint_every=5)
+    Trainer(load_config(recipe), tmp_path / "run", progress=False).train(stop_after=5)
+    last = tmp_path / "run" / "checkpoint" / "last.json"
+    meta = json.loads(last.read_text())
+    del meta["config"]["train"]["loss_border"]  # a key that version did not have yet
+    last.write_text(json.dumps(meta))
+    assert Trainer(load_config(recipe), tmp_path / "run", progress=False).train().step == 8
+
+
+class _FitsTo24:
+    """A time budget that fits the run to 24 steps three steps after it starts, without a clock."""
+
+    fits: list[int] = []
+    rate = 1.0
+    probe_outside_warmup = False
+
+    def __init__(self, budget_s, start_step, config):
+        self.start_step = start_step
+
+    def fit(self, step):
+        if step == self.start_step + 3:
+            _FitsTo24.fits.append(step)
+            return 24
+        return None
+
+
+def test_a_budget_run_keeps_its_fitted_steps_through_every_resume(tmp_path, synthetic_images, monkeypatch):
+    from superres.training import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "_TimeBudget", _FitsTo24)
+    _FitsTo24.fits = []
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=100_000, checkpoint_every=1000)
+    config = load_config(recipe, ["schedule.warmup_steps=10"])
+
+    def interrupt_at(at):
+        def on_step(step, _loss):
+            if step == at:
+                raise KeyboardInterrupt
+        return on_step
+
+    for at in (15, 18):
+        with pytest.raises(KeyboardInterrupt):
+            Trainer(config, tmp_path / "cut", progress=False).train(time_budget_s=60, on_step=interrupt_at(at))
+        assert json.loads((tmp_path / "cut" / "checkpoint" / "last.json").read_text())["fitted_steps"] == 24
+    assert Trainer(config, tmp_path / "cut", progress=False).train(time_budget_s=60).step == 24
+    assert _FitsTo24.fits == [3]  # fitted once, in the first leg
+
+
+def test_a_budget_measured_on_undone_steps_counts_from_the_step_it_resumes_at(tmp_path, synthetic_images):
+    from superres.training.trainer import _TimeBudget
+
+    config = load_config(write_recipe(tmp_path / "r.toml", synthetic_images, steps=100_000))
+    budget = _TimeBudget(1000, 500, config)  # a run resumed at step 500, cosine without warm-up
+    assert budget.probe_outside_warmup
+    budget.measured(0.1)  # about 85 more steps fit
+    assert 500 < budget.fit(500) <= 585
+    assert budget.fit(501) is None
+
+
+def test_out_of_memory_in_the_first_step_is_not_called_a_recipe_mistake(tmp_path, synthetic_images, monkeypatch):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=5)
+
+    def out_of_memory(self, *args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(Trainer, "batch_loss", out_of_memory)
+    with pytest.raises(torch.OutOfMemoryError):
+        Trainer(load_config(recipe), tmp_path / "run", progress=False).train()
+
+
+def test_an_error_after_the_first_step_is_raised_as_it_is(tmp_path, synthetic_images, monkeypatch):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=5)
+    real_batch_loss, calls = Trainer.batch_loss, []
+
+    def fails_on_the_second_step(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValueError("a bug of step 2")
+        return real_batch_loss(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "batch_loss", fails_on_the_second_step)
+    with pytest.raises(ValueError, match="a bug of step 2"):  # not a recipe mistake: a traceback
+        Trainer(load_config(recipe), tmp_path / "run", progress=False).train()
+
+
+def test_an_unknown_architecture_is_not_blamed_on_model_args(tmp_path, synthetic_images):
+    from superres.errors import UnknownNameError
+
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=5)
+    with pytest.raises(UnknownNameError, match="unknown architecture 'litesrr'") as info:
+        Trainer(load_config(recipe, ['model.architecture="litesrr"']), tmp_path / "run", progress=False).build_model()
+    assert "model.args" not in str(info.value)
+
+
+def test_an_lr_multiplier_prefix_must_start_a_parameter_name_not_only_occur_in_one(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=5)
+    trainer = Trainer(load_config(recipe, ["optim.lr_multipliers={ weight = 0.1 }"]), tmp_path / "run", progress=False)
+    with pytest.raises(TrainingError, match="'weight' starts no parameter name"):
+        trainer.build_optimizer(trainer.build_model())
+
+
+def test_a_missing_scale_is_named_as_such_in_the_one_line(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=5)
+    with pytest.raises(TrainingError, match=r"do not fit together \(no entry '3'\)"):
+        Trainer(load_config(recipe, ["data.scales=[2, 3]", "train.val_scales=[2]"]), tmp_path / "run",
+                progress=False).train()
+
+
+def test_outputs_of_another_shape_are_refused_even_with_as_many_values(tmp_path, synthetic_images):
+    # a network that forgot its pixel shuffle: (1, 4, 6, 6) holds as many values as a (1, 1, 12, 12) target
+    trainer = Trainer(load_config(write_recipe(tmp_path / "r.toml", synthetic_images, steps=5)), tmp_path / "run",
+                      progress=False)
+    target = torch.zeros(1, 1, 12, 12)
+    with pytest.raises(TrainingError, match=r"outputs of \(1, 4, 6, 6\) for targets of \(1, 1, 12, 12\)"):
+        trainer._scored(torch.zeros(1, 4, 6, 6), target, target)

@@ -159,3 +159,31 @@ def test_evaluation_means_reads_old_and_new_card_layouts():
     # the oldest layout: a bare list of results
     assert cards.evaluation_means({"evaluation": [{"dataset": "Set5", "scale": 4, "psnr": 30.0}]}) == {
         ("rgb", "Set5", 4.0): 30.0}
+
+
+
+# ---- mutation pass 5: append to tests/weights/test_cards.py -------------------------------
+
+
+def test_candidates_of_one_file_name_in_two_run_folders_keep_their_own_cards(shipped, tmp_path):
+    paths = []
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+        paths.append(tmp_path / run / "best.safetensors")
+        save_weights(paths[-1], {"w": torch.zeros(1)}, {"name": run, "architecture": "net"})
+    runs = [_run(f"net={paths[0]}", "Set5", 2, 36.0), _run(f"net={paths[1]}", "Set5", 2, 37.0)]
+    assert cards.record_evaluation(runs, "cmd") == sorted(str(p) for p in paths)
+    for path, psnr in zip(paths, (36.0, 37.0)):
+        (result,) = read_card(path)["evaluation"]["results"]
+        assert result["mean_psnr"] == psnr
+
+
+def test_compare_says_which_file_is_not_a_card_whichever_side_it_is_on(tmp_path, capsys):
+    from superres.weights import compare
+
+    card = {"evaluation": {"results": [_result("rgb", "Set5", 2.0, 37.0)]}}
+    (tmp_path / "card.json").write_text(json.dumps(card))
+    (tmp_path / "report.json").write_text(json.dumps({"results": []}))  # an evaluate report
+    for pair in (["report.json", "card.json"], ["card.json", "report.json"]):
+        assert compare.main([str(tmp_path / name) for name in pair]) == 1
+        assert "report.json is not a model card with an evaluation" in capsys.readouterr().err
