@@ -238,22 +238,8 @@ def test_a_signal_is_taken_at_the_end_of_the_step_and_resumes_exactly(tmp_path, 
 def test_a_budget_run_resumes_with_the_steps_it_was_fitted_to(tmp_path, synthetic_images, monkeypatch):
     from superres.training import trainer as trainer_module
 
-    fits = []
-
-    class FixedBudget:  # fits the run to 24 steps at step 3, without a clock
-        rate = 1.0
-        probe_outside_warmup = False
-
-        def __init__(self, budget_s, start_step, config):
-            self.start_step = start_step
-
-        def fit(self, step):
-            if step == self.start_step + 3:
-                fits.append(step)
-                return 24
-            return None
-
-    monkeypatch.setattr(trainer_module, "_TimeBudget", FixedBudget)
+    monkeypatch.setattr(trainer_module, "_TimeBudget", _FitsTo24)
+    _FitsTo24.fits = fits = []
     recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=100_000, checkpoint_every=1000)
     overrides = ["schedule.warmup_steps=10"]
 
