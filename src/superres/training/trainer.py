@@ -478,9 +478,8 @@ class Trainer:
         ``time_budget_s`` fits the run to a wall-clock budget (a lent GPU's minutes): the speed is
         measured over the first steps and ``train.steps`` lowered to what fits, before the schedule
         depends on it (inside the warm-up when it is long enough, else on steps then undone), so
-        the run equals one started with
-        that step count; the card and config.json record the count used, and a resume with the
-        same command keeps that count.  ``allow_changes`` resumes a checkpoint made with other
+        the run equals one started with that step count; the card and config.json record the
+        count used, and a resume with the same command keeps that count.  ``allow_changes`` resumes a checkpoint made with other
         settings than ``config``'s (not another model), e.g. to go on at a lower learning rate.
         """
         from superres.data.datasets import training_images
@@ -559,10 +558,12 @@ class Trainer:
         steps_since, loss_sum = 0, 0.0
         updating = False
         if cfg.model.input == "lr":  # a scale of the data the network lacks would fail only when its batch comes
+            model.eval()  # no batch statistics of a network that keeps them may learn from the probe
             with _first_step_errors(cfg), torch.no_grad():
                 probe = torch.zeros(1, 1, cfg.data.patch_size, cfg.data.patch_size, device=self.device)
                 for scale in cfg.data.scales:
                     model(probe, scale)
+            model.train()
         stop = _StopRequests()
         first_step = state["step"]
         try:
