@@ -478,3 +478,22 @@ def test_outputs_of_another_shape_are_refused_even_with_as_many_values(tmp_path,
     target = torch.zeros(1, 1, 12, 12)
     with pytest.raises(TrainingError, match=r"outputs of \(1, 4, 6, 6\) for targets of \(1, 1, 12, 12\)"):
         trainer._scored(torch.zeros(1, 4, 6, 6), target, target)
+
+
+def test_a_resume_takes_the_checkpoints_weights_wherever_the_initial_ones_now_lie(tmp_path, synthetic_images):
+    import shutil
+
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=8, checkpoint_every=5)
+    Trainer(load_config(recipe), tmp_path / "start", progress=False).train()
+    first = tmp_path / "start" / "last.safetensors"
+    moved = tmp_path / "moved" / "start.safetensors"
+    moved.parent.mkdir()
+    shutil.copy(first, moved)
+    shutil.copy(first.with_suffix(".json"), moved.with_suffix(".json"))
+    Trainer(load_config(recipe, [f'model.init_from="{first}"']), tmp_path / "run", progress=False).train(stop_after=5)
+    result = Trainer(load_config(recipe, [f'model.init_from="{moved}"']), tmp_path / "run", progress=False).train()
+    assert result.step == 8
+    Trainer(load_config(recipe, [f'model.init_from="{first}"']), tmp_path / "plain", progress=False).train()
+    a, b = _final_weights(tmp_path / "plain"), _final_weights(tmp_path / "run")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6)

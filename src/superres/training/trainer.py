@@ -708,10 +708,11 @@ class Trainer:
             return None
 
 
-#: settings that do not change what a run computes: a resume may change them
+#: settings that do not change what a run computes: a resume may change them (the initial
+#: weights only start a run: a resume takes the checkpoint's, wherever the start now lies)
 _RESUMABLE_CHANGES = frozenset({
     "train.threads", "train.workers", "train.log_every", "train.val_every", "train.checkpoint_every",
-    "train.val_dataset", "train.val_scales", "train.channels_last",
+    "train.val_dataset", "train.val_scales", "train.channels_last", "model.init_from", "model.init_into",
 })
 
 
