@@ -585,25 +585,16 @@ class Trainer:
                                 self._write_config()
                                 print(f"{cfg.name}: {budget.rate:.1f} steps/s, {time_budget_s:.0f} s budget -> "
                                       f"train.steps = {fitted}", file=sys.stderr)
-                    lr = lr_at_step(cfg, step)
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr * group.get("lr_factor", 1.0)
-                    inputs, targets, batch_scale = next(batches)
-                    inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
-                    if cfg.train.channels_last:
-                        inputs = inputs.contiguous(memory_format=torch.channels_last)
+                    lr = self._set_lr(optimizer, step)
                     with _first_step_errors(cfg) if step == first_step else contextlib.nullcontext():
-                        loss = self.batch_loss(train_model, inputs, targets, batch_scale)
+                        loss = self._loss_of(train_model, next(batches))
                     if not torch.isfinite(loss):
                         raise TrainingError(
                             f"loss became {loss.item()} at step {step}; stopped. The last good checkpoint "
                             f"is in {self.checkpoint_dir}; lower the learning rate or enable clipping"
                         )
                     updating = True  # weights of step + 1, counter of step: not a state to save
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    self.clip_gradients(model, lr)
-                    optimizer.step()
+                    self._update(model, optimizer, loss, lr)
                     state["step"] = step + 1
                     updating = False
                     reported = loss.detach()
@@ -664,32 +655,46 @@ class Trainer:
             torch.distributed.barrier()
         return TrainResult(state["step"], state["best_psnr"] or float("nan"), state["last_loss"] or float("nan"), state["wall_time_s"], self.run_dir)
 
+    def _set_lr(self, optimizer: torch.optim.Optimizer, step: int) -> float:
+        """Set every parameter group's rate for ``step`` (its multiplier applied); returns the base rate."""
+        lr = lr_at_step(self.config, step)
+        for group in optimizer.param_groups:
+            group["lr"] = lr * group.get("lr_factor", 1.0)
+        return lr
+
+    def _loss_of(self, train_model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor, int]) -> torch.Tensor:
+        """:meth:`batch_loss` of a sampler batch ``(inputs, targets, scale)``, moved to the device."""
+        inputs, targets, scale = batch
+        inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
+        if self.config.train.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        return self.batch_loss(train_model, inputs, targets, scale)
+
+    def _update(self, model: nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor, lr: float) -> None:
+        """One optimiser step from ``loss``: gradients, clipping at rate ``lr``, update."""
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.clip_gradients(model, lr)
+        optimizer.step()
+
     def _undone_steps_rate(self, train_model: nn.Module, model: nn.Module, optimizer: torch.optim.Optimizer,
                            sampler, start: int, settle: int, timed: int) -> float:
         """Steps per second of ``timed`` training steps from ``start`` (after ``settle`` untimed ones),
         then undone: the weights and the optimiser state are put back as they were."""
         saved_model = copy.deepcopy(model.state_dict())
         saved_optimizer = copy.deepcopy(optimizer.state_dict())
-        lr = lr_at_step(self.config, start)
-        for group in optimizer.param_groups:
-            group["lr"] = lr * group.get("lr_factor", 1.0)
+        lr = self._set_lr(optimizer, start)
         batches = _step_batches(sampler, start, start + settle + timed, rank=self.rank, world_size=self.world_size,
                                 workers=self.config.train.workers, pin=self.device.type == "cuda")
         t0 = time.perf_counter()
         with _first_step_errors(self.config):
-            for i, (inputs, targets, batch_scale) in enumerate(batches):
+            for i, batch in enumerate(batches):
                 if i == settle:
                     if self.device.type == "cuda":
                         torch.cuda.synchronize(self.device)
                     t0 = time.perf_counter()
-                inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
-                if self.config.train.channels_last:
-                    inputs = inputs.contiguous(memory_format=torch.channels_last)
-                loss = self.batch_loss(train_model, inputs, targets, batch_scale)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                self.clip_gradients(model, lr)
-                optimizer.step()
+                loss = self._loss_of(train_model, batch)
+                self._update(model, optimizer, loss, lr)
             loss.item()  # waits for the device
         rate = timed / max(1e-9, time.perf_counter() - t0)
         model.load_state_dict(saved_model)
