@@ -22,17 +22,21 @@ from superres.ops.resize import imresize_matlab
 
 
 def _blur_subsample_reference(image: np.ndarray, scale: int, sigma: float) -> np.ndarray:
-    """Direct 2-D Gaussian sum over an edge-replicated image, kept at pixel (s-1)//2 of each s x s block."""
+    """Direct 2-D Gaussian sum over an edge-replicated image, kept where MATLAB's
+    imresize(x, 1/s, 'nearest') samples: 1-based u = (k - 0.5) s + 0.5 rounds up to pixel
+    floor(u + 0.5), i.e. 0-based s//2 + k s, clamped to the last pixel."""
     radius = max(1, math.ceil(3 * sigma))
     offsets = np.arange(-radius, radius + 1)
     g = np.exp(-(offsets[:, None] ** 2 + offsets[None, :] ** 2) / (2 * sigma**2))
     g /= g.sum()
     padded = np.pad(image, radius, mode="edge")
     h, w = image.shape
-    first = (scale - 1) // 2
-    out = np.empty((len(range(first, h, scale)), len(range(first, w, scale))))
-    for i, y in enumerate(range(first, h, scale)):
-        for j, x in enumerate(range(first, w, scale)):
+    def kept(size: int) -> list[int]:
+        return [min(size - 1, math.floor((k + 0.5) * scale + 0.5 + 0.5) - 1) for k in range(math.ceil(size / scale))]
+
+    out = np.empty((len(kept(h)), len(kept(w))))
+    for i, y in enumerate(kept(h)):
+        for j, x in enumerate(kept(w)):
             out[i, j] = (padded[y : y + 2 * radius + 1, x : x + 2 * radius + 1] * g).sum()
     return out
 

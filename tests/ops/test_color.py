@@ -44,7 +44,7 @@ def test_uint8_round_trip_within_quantisation():
 
 def test_y_of_gray_is_itself_and_half_rounds_away_from_zero():
     gray = torch.randint(0, 256, (1, 1, 4, 4), dtype=torch.uint8)
-    assert rgb_to_y_bt601(gray) is gray
+    assert torch.equal(rgb_to_y_bt601(gray), gray) and rgb_to_y_bt601(gray) is not gray  # a copy, never an alias
     assert round_half_away(torch.tensor([0.5, 1.5, 2.5, -0.5])).tolist() == [1.0, 2.0, 3.0, -1.0]
 
 

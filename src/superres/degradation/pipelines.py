@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from superres.errors import InvalidArgumentError, UnknownNameError
 from superres.ops.crop import modcrop
-from superres.ops.resize import Border, imresize_matlab
+from superres.ops.resize import MAX_SCALE, Border, checked_scale, imresize_matlab
 
 __all__ = [
     "DEGRADATIONS",
@@ -38,12 +38,16 @@ def modcrop_to_scale(hr: torch.Tensor, scale: float) -> torch.Tensor:
 
 
 def bicubic_downscale(hr: torch.Tensor, scale: float, *, border: Border = "replicate") -> torch.Tensor:
-    """MATLAB ``imresize(hr, 1/scale, 'bicubic')``; uint8 in -> uint8 out, float -> float (unrounded).
+    """MATLAB bicubic downscale by ``scale``; uint8 in -> uint8 out, float -> float (unrounded).
 
-    The output size is ``HR size / scale`` rounded up (MATLAB); modcrop first
-    to make it exact.
+    An integer ``scale`` is exactly ``imresize(hr, 1/scale, 'bicubic')``.  A fractional
+    one is ``imresize(hr, [ceil(h/scale) ceil(w/scale)], 'bicubic')``: the same image
+    when ``hr`` is modcropped for ``scale`` (:func:`modcrop_to_scale`, as every caller
+    here does), and otherwise the kernel follows the rounded size, not ``1/scale``.
+    ``scale`` must be above 1 (at most :data:`~superres.ops.resize.MAX_SCALE`).
     """
-    if float(scale).is_integer():
+    scale = checked_scale(scale)
+    if scale.is_integer():
         # MATLAB was called with the factor 1/s: same sizes, and the factor enters the weights.
         return imresize_matlab(hr, 1 / scale, border=border)
     h, w = hr.shape[-2:]
@@ -62,15 +66,22 @@ def gaussian_blur_downsample(hr: torch.Tensor, scale: int, *, sigma: float | Non
 
     ``sigma`` defaults to ``0.4 * scale`` (1.6 at x4, the common choice of the
     blur-downsample benchmarks); the kernel is ``2 * ceil(3 sigma) + 1`` wide
-    with replicated borders.
+    with replicated borders.  The kept pixels are MATLAB ``imresize(blurred,
+    1/scale, 'nearest')``'s: pixel ``scale // 2`` of each ``scale x scale`` block
+    (its centre for odd scales, the pixel after it for even ones), and
+    ``ceil(size / scale)`` of them, the last one clamped to the image.
     Float input in [0, 1] -> float output; uint8 input is rounded back to uint8.
     """
-    if not float(scale).is_integer() or scale < 1:
-        raise InvalidArgumentError(f"gaussian blur + subsample needs an integer scale, got {scale}")
+    if isinstance(scale, bool) or not float(scale).is_integer() or not 1 < scale <= MAX_SCALE:
+        raise InvalidArgumentError(f"gaussian blur + subsample needs an integer scale from 2 to {MAX_SCALE}, got {scale}")
     scale = int(scale)
     sigma = 0.4 * scale if sigma is None else float(sigma)
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise InvalidArgumentError(f"gaussian blur needs a positive sigma, got {sigma}")
+    if hr.dtype != torch.uint8 and not hr.is_floating_point():
+        raise InvalidArgumentError(f"gaussian blur + subsample takes uint8 or float input, got {hr.dtype}")
     radius = max(1, math.ceil(3 * sigma))
-    coords = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    coords = torch.arange(-radius, radius + 1, dtype=torch.float64, device=hr.device)
     g = torch.exp(-(coords**2) / (2 * sigma**2))
     g = g / g.sum()
     is_uint8 = hr.dtype == torch.uint8
@@ -79,13 +90,17 @@ def gaussian_blur_downsample(hr: torch.Tensor, scale: int, *, sigma: float | Non
     x = x.reshape(-1, 1, *x.shape[-2:])
     x = F.pad(x, (radius, radius, radius, radius), mode="replicate")
     x = F.conv2d(F.conv2d(x, g.view(1, 1, 1, -1)), g.view(1, 1, -1, 1))
-    # Sample at the centre of each scale x scale block, like imresize's grid.
-    offset = (scale - 1) // 2
-    x = x[..., offset::scale, offset::scale]
+    rows, cols = (_nearest_grid(size, scale, x.device) for size in x.shape[-2:])
+    x = x.index_select(-2, rows).index_select(-1, cols)
     x = x.reshape(*lead, *x.shape[-2:])
     if is_uint8:
         return torch.clamp(torch.floor(x + 0.5), 0, 255).to(torch.uint8)
     return x.to(hr.dtype)
+
+
+def _nearest_grid(size: int, scale: int, device: torch.device) -> torch.Tensor:
+    """Indices MATLAB ``imresize(x, 1/scale, 'nearest')`` keeps along a side of ``size``."""
+    return torch.arange(scale // 2, scale // 2 + scale * math.ceil(size / scale), scale, device=device).clamp(max=size - 1)
 
 
 DEGRADATIONS: dict[str, Callable[..., torch.Tensor]] = {

@@ -48,12 +48,22 @@ def psnr(a: torch.Tensor, b: torch.Tensor, *, data_range: float) -> torch.Tensor
     ``data_range`` is keyword-only and required (255 for uint8-scale values,
     1 for ``[0, 1]`` floats), so no dtype guessing can change the result.
     """
+    _check_positive(data_range=data_range)
     err = mse(a, b)
     return 10 * torch.log10(data_range**2 / err)
 
 
+def _check_positive(**values: float) -> None:
+    for name, value in values.items():
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
+            raise InvalidArgumentError(f"{name} must be a positive number, got {value!r}")
+
+
 def gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     """MATLAB ``fspecial('gaussian', size, sigma)``: ``(size, size)`` float64 summing to 1."""
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise InvalidArgumentError(f"window size must be a positive integer, got {size!r}")
+    _check_positive(sigma=sigma)
     half = (size - 1) / 2
     coords = torch.arange(size, dtype=torch.float64) - half
     g = torch.exp(-(coords[:, None] ** 2 + coords[None, :] ** 2) / (2 * sigma**2))
@@ -76,6 +86,8 @@ def ssim(
     'valid' filtering with an ``window_size`` Gaussian window; channels are
     scored separately and averaged (the protocol uses one channel, Y).
     """
+    _check_positive(data_range=data_range)
+    win = gaussian_window(window_size, sigma)
     a, b = _pair(a, b)
     bsz, channels, h, w = a.shape
     if h < window_size or w < window_size:
@@ -84,7 +96,6 @@ def ssim(
     c2 = (k2 * data_range) ** 2
     # The Gaussian window is the outer product of a 1-D Gaussian, so filter rows then
     # columns: same values up to float64 rounding, about 5x fewer operations.
-    win = gaussian_window(window_size, sigma)
     g = win.sum(dim=1).to(a.device)
     x = a.reshape(bsz * channels, 1, h, w)
     y = b.reshape(bsz * channels, 1, h, w)
@@ -101,10 +112,16 @@ def ssim(
 def quantize_uint8(image: torch.Tensor) -> torch.Tensor:
     """``[0, 1]`` float -> uint8 as MATLAB ``uint8(x * 255)``: clip, round half away from zero.
 
-    uint8 input is returned unchanged.
+    uint8 input is returned unchanged.  Other integer types, and NaN or infinite
+    values (a diverged network's output), are refused: clipped, they would get a
+    plausible score.
     """
     if image.dtype == torch.uint8:
         return image
+    if not image.is_floating_point():
+        raise InvalidArgumentError(f"images to score must be uint8 or float in [0, 1], got {image.dtype}")
+    if not bool(torch.isfinite(image).all()):
+        raise InvalidArgumentError("image to score holds NaN or infinite values")
     return torch.clamp(round_half_away(image.to(torch.float64) * 255), 0, 255).to(torch.uint8)
 
 
@@ -130,6 +147,8 @@ def protocol_metrics(
     sr8, hr8 = quantize_uint8(sr), quantize_uint8(hr)
     if sr8.shape != hr8.shape:
         raise InvalidArgumentError(f"SR shape {tuple(sr8.shape)} differs from HR shape {tuple(hr8.shape)}")
+    if sr8.dim() != 4 or sr8.shape[1] not in (1, 3):
+        raise InvalidArgumentError(f"images to score must be (B, 1 or 3, H, W), got {tuple(sr8.shape)}")
     if channel == "y":
         sr_c, hr_c = rgb_to_y_bt601(sr8), rgb_to_y_bt601(hr8)
     elif channel == "y-unrounded":

@@ -25,29 +25,9 @@ import torch
 from superres.errors import InvalidArgumentError
 from superres.ops.color import rgb_to_ycbcr_bt601, round_half_away, ycbcr_bt601_to_rgb
 from superres.ops.crop import check_image_tensor
-from superres.ops.resize import imresize_matlab, output_size_for_scale
+from superres.ops.resize import MAX_SCALE, checked_scale, imresize_matlab, output_size_for_scale
 
 __all__ = ["MAX_SCALE", "MethodInfo", "SRMethod", "YChannelMethod", "checked_scale", "output_size"]
-
-#: the largest factor any command or method accepts (x64 of a 100x100 image is 6400x6400)
-MAX_SCALE = 64
-
-
-def checked_scale(scale: object) -> float:
-    """``scale`` as a float above 1 and at most :data:`MAX_SCALE`, else :class:`InvalidArgumentError`.
-
-    1 is refused: upscaling by 1 would be a copy at best, and a network trained for
-    x2..x4 run at x1 changes pixels for no reason.
-    """
-    if isinstance(scale, bool):  # float(True) is 1.0: a flag passed where the factor goes
-        raise InvalidArgumentError(f"scale must be a number, got {scale!r}")
-    try:
-        value = float(scale)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidArgumentError(f"scale must be a number, got {scale!r}") from None
-    if not (1 < value <= MAX_SCALE):
-        raise InvalidArgumentError(f"scale must be above 1 and at most {MAX_SCALE}, got {scale!r}")
-    return value
 
 Family = Literal[
     "interpolation", "reconstruction", "example-based", "self-similarity", "sparse-coding", "cnn"
@@ -67,7 +47,9 @@ class MethodInfo:
     #: scales the method supports; None means any factor > 1
     scales: tuple[float, ...] | None = None
     trainable: bool = False
-    #: pixels of context a tile needs on each side for tiled == untiled (None: not tileable)
+    #: LR pixels of context a tile needs on each side for tiled == untiled (None: not tileable).
+    #: A learned method's depends on its network and the scale:
+    #: :func:`superres.inference.receptive_radius` (``superres.list_models`` fills it in).
     receptive_radius: int | None = 0
     extra: dict = field(default_factory=dict)
 
@@ -93,7 +75,8 @@ class SRMethod(ABC):
         if lr.shape[1] not in (1, 3):
             raise InvalidArgumentError(f"LR image must have 1 or 3 channels, got {lr.shape[1]}")
         self.check_scale(scale)
-        out = self._upscale(lr, float(scale))
+        scale = checked_scale(scale)  # "2" or a numpy number -> float, for _upscale and the size alike
+        out = self._upscale(lr, scale)
         expected = output_size(lr.shape[-2], lr.shape[-1], scale)
         if tuple(out.shape[-2:]) != expected:
             raise AssertionError(f"{self.info.name} returned {tuple(out.shape[-2:])}, expected {expected}")

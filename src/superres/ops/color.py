@@ -30,8 +30,14 @@ _OFFSET = torch.tensor([16.0, 128.0, 128.0], dtype=torch.float64)
 
 
 def round_half_away(x: torch.Tensor) -> torch.Tensor:
-    """Round half away from zero (MATLAB ``round``); torch.round rounds half to even."""
-    return torch.sign(x) * torch.floor(torch.abs(x) + 0.5)
+    """Round half away from zero (MATLAB ``round``); torch.round rounds half to even.
+
+    ``floor(|x| + 0.5)`` would round float32 0.49999997 up (the sum rounds to 1.0); the
+    fractional part ``|x| - floor(|x|)`` is exact, so comparing it with 0.5 is too.
+    """
+    magnitude = torch.abs(x)
+    whole = torch.floor(magnitude)
+    return torch.sign(x) * (whole + (magnitude - whole >= 0.5).to(x.dtype))
 
 
 def _check_rgb(image: torch.Tensor) -> None:
@@ -40,9 +46,9 @@ def _check_rgb(image: torch.Tensor) -> None:
 
 
 def _apply(matrix: torch.Tensor, offset: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    # (..., 3, H, W): out_c = sum_k m[c, k] * x_k + offset_c
-    out = torch.einsum("ck,...khw->...chw", matrix.to(x.dtype), x)
-    return out + offset.to(x.dtype).view(3, 1, 1)
+    # (..., 3, H, W): out_c = sum_k m[c, k] * x_k + offset_c; the constants follow x to its device
+    out = torch.einsum("ck,...khw->...chw", matrix.to(x.device, x.dtype), x)
+    return out + offset.to(x.device, x.dtype).view(3, 1, 1)
 
 
 def rgb_to_ycbcr_bt601(image: torch.Tensor) -> torch.Tensor:
@@ -68,11 +74,11 @@ def rgb_to_ycbcr_bt601(image: torch.Tensor) -> torch.Tensor:
 def rgb_to_y_bt601(image: torch.Tensor) -> torch.Tensor:
     """The Y channel of :func:`rgb_to_ycbcr_bt601`, shape ``(..., 1, H, W)``.
 
-    A single-channel input is returned unchanged: the protocol uses a
-    grayscale image as its own Y.
+    A single-channel input is returned as a copy: the protocol uses a grayscale
+    image as its own Y.
     """
     if image.dim() >= 3 and image.shape[-3] == 1:
-        return image
+        return image.clone()
     return rgb_to_ycbcr_bt601(image)[..., :1, :, :]
 
 

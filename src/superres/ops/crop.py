@@ -18,13 +18,20 @@ def check_image_tensor(image: torch.Tensor, what: str = "image") -> None:
         raise InvalidArgumentError(f"{what} must not be empty, got shape {tuple(image.shape)}")
 
 
+def _whole(value: float, what: str) -> int:
+    """``value`` as an int, refusing a fraction (2.5 would silently act as 2)."""
+    if isinstance(value, bool) or not float(value).is_integer():
+        raise InvalidArgumentError(f"{what} must be a whole number, got {value!r}")
+    return int(value)
+
+
 def modcrop(image: torch.Tensor, scale: int) -> torch.Tensor:
     """Crop ``(..., H, W)`` at the bottom/right so both sides are multiples of ``scale``.
 
     This is the ``modcrop`` of the SRCNN/VDSR/ScSR MATLAB code: the HR image is
     cropped *before* the LR image is made, so ``LR * scale`` has the HR size.
     """
-    scale = int(scale)
+    scale = _whole(scale, "modcrop scale")
     if scale < 1:
         raise InvalidArgumentError(f"modcrop scale must be >= 1, got {scale}")
     h, w = image.shape[-2:]
@@ -33,7 +40,7 @@ def modcrop(image: torch.Tensor, scale: int) -> torch.Tensor:
 
 def shave(image: torch.Tensor, border: int) -> torch.Tensor:
     """Remove ``border`` pixels from every side of ``(..., H, W)``."""
-    border = int(border)
+    border = _whole(border, "shave border")
     if border < 0:
         raise InvalidArgumentError(f"shave border must be >= 0, got {border}")
     if border == 0:

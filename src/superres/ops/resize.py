@@ -49,7 +49,30 @@ __all__ = [
     "ResizePlan1D",
     "output_size_for_scale",
     "KERNELS",
+    "MAX_SCALE",
+    "checked_scale",
 ]
+
+
+#: the largest factor any command or method accepts (x64 of a 100x100 image is 6400x6400)
+MAX_SCALE = 64
+
+
+def checked_scale(scale: object) -> float:
+    """``scale`` as a float above 1 and at most :data:`MAX_SCALE`, else :class:`InvalidArgumentError`.
+
+    1 is refused: upscaling by 1 would be a copy at best, and a network trained for
+    x2..x4 run at x1 changes pixels for no reason.
+    """
+    if isinstance(scale, bool):  # float(True) is 1.0: a flag passed where the factor goes
+        raise InvalidArgumentError(f"scale must be a number, got {scale!r}")
+    try:
+        value = float(scale)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"scale must be a number, got {scale!r}") from None
+    if not (1 < value <= MAX_SCALE):
+        raise InvalidArgumentError(f"scale must be above 1 and at most {MAX_SCALE}, got {scale!r}")
+    return value
 
 
 def _cubic(x: np.ndarray) -> np.ndarray:
@@ -108,7 +131,7 @@ def _kernel(name: str) -> _Kernel:
 def output_size_for_scale(size: int, scale: float) -> int:
     """MATLAB's output length for a scale factor: ``ceil(size * scale)``.
 
-    The product is rounded to 12 significant digits first so that, e.g.,
+    The product is rounded to 9 decimal places first so that, e.g.,
     ``255 * (1/3)`` gives 85 rather than 86 through floating-point noise
     (MATLAB computes with the scale the user typed and gets 85 as well).
     """
@@ -251,6 +274,17 @@ def _resize_dim(x: torch.Tensor, plan: ResizePlan1D, dim: int) -> torch.Tensor:
     return out
 
 
+def _float32_exact(factor: float) -> bool:
+    """Whether float32 arithmetic rounds a uint8 resize by ``factor`` as MATLAB's double does:
+    integer factors and their inverses (the benchmarks' x2..x4 and 1/2..1/4, checked against
+    the 357 MATLAB LR files); other factors (2.5, 0.4) put sums within float32's error of a
+    .5 tie, so they are computed in float64."""
+    for value in (factor, 1 / factor):
+        if abs(value - round(value)) < 1e-9:
+            return True
+    return False
+
+
 def _round_to_uint8_range(x: torch.Tensor) -> torch.Tensor:
     """MATLAB's uint8 store: round half away from zero, then saturate to 0..255 (in place).
 
@@ -297,12 +331,13 @@ def imresize_matlab(
             ``"symmetric"`` (current MATLAB's mirroring).
         round_between_passes: round and clip to 0..255 after the first pass.
             Default: True for uint8 input (MATLAB's behaviour), else False.
-        compute_dtype: float dtype of the arithmetic.  Default float32 for uint8
-            input: uint8 values times the kernel weights, summed over a few taps,
-            keep every bit MATLAB's double arithmetic keeps where it matters for
-            rounding (the dyadic weights of x2/x4 give exact sums; the 357 MATLAB
-            LR files are reproduced exactly), at twice the speed of float64.
-            Otherwise the input dtype.
+        compute_dtype: float dtype of the arithmetic.  Default for uint8 input:
+            float32 for integer factors and their inverses (uint8 values times the
+            kernel weights, summed over a few taps, keep every bit MATLAB's double
+            arithmetic keeps where it matters for rounding: the 357 MATLAB LR files
+            are reproduced exactly), at twice the speed of float64; float64 for
+            other factors such as 2.5, where float32 sums land on the wrong side of
+            a .5 tie for about 1 pixel in 2600.  Otherwise the input dtype.
 
     Returns:
         The resized tensor, same leading dimensions and dtype as ``image``.
@@ -312,8 +347,13 @@ def imresize_matlab(
         >>> imresize_matlab(hr, 1 / 3).shape
         torch.Size([1, 3, 4, 4])
     """
-    if image.dim() < 2:
-        raise InvalidArgumentError(f"imresize_matlab needs a tensor (..., H, W), got shape {tuple(image.shape)}")
+    if not isinstance(image, torch.Tensor):
+        raise InvalidArgumentError(f"imresize_matlab needs a torch tensor, got {type(image).__name__}")
+    if image.dim() < 2 or image.shape[-2] == 0 or image.shape[-1] == 0:
+        raise InvalidArgumentError(f"imresize_matlab needs a non-empty tensor (..., H, W), got shape {tuple(image.shape)}")
+    if image.dtype != torch.uint8 and not image.is_floating_point():
+        # MATLAB's uint16/int16 arithmetic (own ranges, own saturation) is not reproduced
+        raise InvalidArgumentError(f"imresize_matlab takes uint8 or float tensors, got {image.dtype}")
     in_h, in_w = image.shape[-2:]
     if (scale is None) == (size is None):
         raise InvalidArgumentError("give exactly one of scale and size")
@@ -329,7 +369,8 @@ def imresize_matlab(
     if round_between_passes is None:
         round_between_passes = is_uint8
     if compute_dtype is None:
-        compute_dtype = torch.float32 if is_uint8 or not image.is_floating_point() else image.dtype
+        compute_dtype = (torch.float32 if _float32_exact(scale_h) and _float32_exact(scale_w) else torch.float64) \
+            if is_uint8 else image.dtype
     x = image.to(compute_dtype)
     # MATLAB resizes the dimension with the smallest factor first, rows (height) on a tie.
     passes = [("h", scale_h, out_h), ("w", scale_w, out_w)]
@@ -345,4 +386,5 @@ def imresize_matlab(
             x = _round_to_uint8_range(x)
     if is_uint8:
         return _round_to_uint8_range(x).to(torch.uint8)
-    return x.to(image.dtype) if image.is_floating_point() else x
+    x = x.to(image.dtype)
+    return x.clone() if x is image else x  # never an alias of the input, even when no pass runs

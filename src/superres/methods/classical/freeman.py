@@ -71,7 +71,7 @@ def database_path(scale: int) -> Path:
 
 def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     radius = max(1, math.ceil(3 * sigma))
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
     k = torch.exp(-t * t / (2 * sigma * sigma))
     k = k / k.sum()
     x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))

@@ -1,0 +1,117 @@
+"""The image maths refuses what it cannot do right with one-line errors, instead of
+a torch traceback or a silently wrong number."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from superres.degradation.pipelines import bicubic_downscale, gaussian_blur_downsample, make_lr
+from superres.errors import InvalidArgumentError
+from superres.evaluation.metrics import protocol_metrics, psnr, ssim
+from superres.ops.color import rgb_to_y_bt601, round_half_away
+from superres.ops.crop import modcrop, shave
+from superres.ops.resize import imresize_matlab
+
+
+@pytest.mark.parametrize("dtype", [torch.int16, torch.int32, torch.bool])
+def test_imresize_refuses_integer_types_other_than_uint8(dtype):
+    with pytest.raises(InvalidArgumentError, match="uint8 or float"):
+        imresize_matlab(torch.zeros(1, 1, 4, 4, dtype=dtype), 2)
+
+
+def test_imresize_refuses_empty_images_and_non_tensors():
+    with pytest.raises(InvalidArgumentError, match="non-empty"):
+        imresize_matlab(torch.zeros(1, 1, 0, 4), 2)
+    with pytest.raises(InvalidArgumentError, match="needs a torch tensor, got ndarray"):
+        imresize_matlab(np.zeros((4, 4)), 2)
+    with pytest.raises(InvalidArgumentError, match="is too small|non-empty|above 1"):
+        make_lr(torch.rand(1, 3, 3, 3), 4)  # modcrop leaves nothing
+
+
+def test_results_never_alias_the_input():
+    image = torch.rand(1, 1, 5, 5)
+    same_size = imresize_matlab(image, 1)
+    assert same_size is not image and torch.equal(same_size, image)
+    same_size.zero_()
+    assert image.abs().sum() > 0
+    gray = torch.rand(1, 1, 4, 4)
+    assert rgb_to_y_bt601(gray) is not gray and torch.equal(rgb_to_y_bt601(gray), gray)
+
+
+@pytest.mark.parametrize("scale", [0, 0.5, 1, -2, "x"])
+def test_bicubic_downscale_needs_a_factor_above_1(scale):
+    with pytest.raises(InvalidArgumentError, match="scale"):
+        bicubic_downscale(torch.rand(1, 1, 8, 8), scale)
+
+
+@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan")])
+def test_gaussian_blur_needs_a_positive_sigma(sigma):
+    with pytest.raises(InvalidArgumentError, match="positive sigma"):
+        gaussian_blur_downsample(torch.rand(1, 1, 8, 8), 2, sigma=sigma)
+
+
+def test_gaussian_blur_refuses_integer_types_it_would_truncate():
+    with pytest.raises(InvalidArgumentError, match="uint8 or float"):
+        gaussian_blur_downsample(torch.zeros(1, 1, 8, 8, dtype=torch.int16), 2)
+
+
+def test_gaussian_subsampling_keeps_matlab_nearests_pixels():
+    # imresize(x, 1/2, 'nearest') keeps the 2nd, 4th, ... pixel; a constant blur leaves a ramp a ramp
+    ramp = torch.arange(8.0).expand(1, 1, 8, 8).contiguous()
+    kept = gaussian_blur_downsample(ramp, 2, sigma=0.3)[0, 0, 0]
+    torch.testing.assert_close(kept[:3], torch.tensor([1.0, 3.0, 5.0]), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_protocol_metrics_refuse_non_finite_output(bad):
+    hr = torch.rand(1, 3, 16, 16)
+    sr = hr.clone()
+    sr[0, 0, 5, 5] = bad
+    with pytest.raises(InvalidArgumentError, match="NaN or infinite"):
+        protocol_metrics(sr, hr, shave=2)
+
+
+def test_protocol_metrics_refuse_other_integer_types_and_channel_counts():
+    hr = torch.randint(0, 255, (1, 3, 16, 16), dtype=torch.int16)
+    with pytest.raises(InvalidArgumentError, match="uint8 or float"):
+        protocol_metrics(hr, hr, shave=2)
+    four = torch.rand(1, 4, 16, 16)
+    with pytest.raises(InvalidArgumentError, match="1 or 3"):
+        protocol_metrics(four, four, shave=2, channel="rgb")
+
+
+@pytest.mark.parametrize("kwargs", [{"window_size": 0}, {"window_size": -3}, {"sigma": 0.0}, {"data_range": 0}, {"data_range": -1.0}])
+def test_ssim_refuses_meaningless_settings(kwargs):
+    a = torch.rand(1, 1, 16, 16)
+    with pytest.raises(InvalidArgumentError):
+        ssim(a, a, **{"data_range": 1.0, **kwargs})
+
+
+@pytest.mark.parametrize("data_range", [0, -1.0])
+def test_psnr_refuses_a_range_that_is_not_positive(data_range):
+    a = torch.rand(1, 1, 4, 4)
+    with pytest.raises(InvalidArgumentError, match="positive"):
+        psnr(a, a * 0.5, data_range=data_range)
+
+
+def test_crops_refuse_fractional_sizes():
+    image = torch.rand(1, 1, 10, 10)
+    with pytest.raises(InvalidArgumentError, match="whole number"):
+        modcrop(image, 2.5)
+    with pytest.raises(InvalidArgumentError, match="whole number"):
+        shave(image, 1.7)
+    assert modcrop(image, 3.0).shape[-2:] == (9, 9) and shave(image, 2.0).shape[-2:] == (6, 6)
+
+
+def test_round_half_away_is_exact_next_to_one_half():
+    x = torch.tensor([0.49999997, 0.5, 1.5, 2.5, -0.5, -0.49999997, 254.49998], dtype=torch.float32)
+    assert round_half_away(x).tolist() == [0.0, 1.0, 2.0, 3.0, -1.0, -0.0, 254.0]
+
+
+@pytest.mark.parametrize("scale", [2.5, 0.4, (1.5, 2)])
+def test_uint8_resizes_by_other_factors_round_as_double_arithmetic_does(scale):
+    image = torch.randint(0, 256, (1, 3, 60, 75), generator=torch.Generator().manual_seed(3), dtype=torch.uint8)
+    double = imresize_matlab(image, scale, compute_dtype=torch.float64)
+    assert torch.equal(imresize_matlab(image, scale), double)
