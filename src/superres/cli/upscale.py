@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="method name (see `superres models`), or NAME=FILE.safetensors for a learned method with "
                         "weights of your own; default: the best shipped one for the scale")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: skip them)")
-    p.add_argument("--format", metavar="EXT", help="output format/extension, e.g. png (default: the input's; not with -o)")
+    p.add_argument("--format", metavar="EXT", help="output format/extension, e.g. png (default: the input's; PNG for a GIF; not with -o)")
     p.add_argument("--suffix", help="text added to each output's name (default: none with --out-dir, "
                                     "else _xSCALE, e.g. _x3); not with -o")
     p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders (kept in --out-dir)")
@@ -84,12 +84,12 @@ class _Batch:
 
 
 def _images_in(folder: Path, recursive: bool) -> list[Path]:
-    from superres.io import SUPPORTED_EXTENSIONS
+    from superres.io import READ_EXTENSIONS
 
     pattern = "**/*" if recursive else "*"
     return sorted(
         p for p in folder.glob(pattern)
-        if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS and not p.name.startswith(".")
+        if p.is_file() and p.suffix.lower() in READ_EXTENSIONS and not p.name.startswith(".")
     )
 
 
@@ -113,7 +113,9 @@ def _expand(arg: str, recursive: bool) -> tuple[list[tuple[Path, Path]], str | N
 
 
 def _out_name(source: Path, base: Path, args: argparse.Namespace) -> Path:
-    suffix = source.suffix
+    from superres.io import output_extension
+
+    suffix = output_extension(source)
     if args.format:
         fmt = args.format.lower().lstrip(".")
         suffix = "." + fmt
@@ -148,9 +150,9 @@ def _check_extension(target: Path) -> str | None:
 def _unreadable(source: Path) -> str | None:
     """Why a named input whose extension is not an image's cannot be read, if it cannot: said
     before its output name (``anim_x2.gif``) is blamed for the input's format."""
-    from superres.io import SUPPORTED_EXTENSIONS, read_image_size
+    from superres.io import READ_EXTENSIONS, read_image_size
 
-    if source.suffix.lower() in SUPPORTED_EXTENSIONS:
+    if source.suffix.lower() in READ_EXTENSIONS:
         return None  # read, and any problem named, when its turn comes
     try:
         read_image_size(source)  # the header; a PNG named .dat is still a PNG

@@ -3,6 +3,7 @@
 from superres.io.image import (
     DEFAULT_MAX_PIXELS,
     MAX_PIXELS_ENV,
+    READ_EXTENSIONS,
     SUPPORTED_EXTENSIONS,
     LoadedImage,
     check_extension,
@@ -10,6 +11,7 @@ from superres.io.image import (
     read_image,
     read_image_size,
     resolve_max_pixels,
+    output_extension,
     scale_suffix,
     tensor_to_image,
     to_uint8,
@@ -20,6 +22,7 @@ from superres.io.image import (
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "MAX_PIXELS_ENV",
+    "READ_EXTENSIONS",
     "SUPPORTED_EXTENSIONS",
     "LoadedImage",
     "check_extension",
@@ -27,6 +30,7 @@ __all__ = [
     "read_image",
     "read_image_size",
     "resolve_max_pixels",
+    "output_extension",
     "scale_suffix",
     "tensor_to_image",
     "to_uint8",

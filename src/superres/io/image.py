@@ -77,9 +77,19 @@ __all__ = [
 DEFAULT_MAX_PIXELS: int = 400_000_000
 MAX_PIXELS_ENV = "SUPERRES_MAX_PIXELS"
 
+#: extensions we read and write
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 )
+#: extensions we read (GIF is read, its first frame, but not written: 256 colours would undo the upscale)
+READ_EXTENSIONS: frozenset[str] = SUPPORTED_EXTENSIONS | {".gif"}
+
+
+def output_extension(source: str | os.PathLike[str]) -> str:
+    """The extension an output made from ``source`` gets when none is asked for: the
+    source's own where we write that format, else ``.png`` (lossless; e.g. for a GIF)."""
+    suffix = Path(source).suffix
+    return suffix if suffix.lower() in _EXTENSION_FORMATS else ".png"
 
 
 def scale_suffix(scale: float) -> str:
@@ -106,7 +116,7 @@ _FORMAT_ALIASES = {
     "TIF": "TIFF",
     "WEBP": "WEBP",
 }
-_READ_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP")
+_READ_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF")
 
 # Pillow's limit is a module global: one lock keeps our reads from restoring it under each other.
 _PILLOW_LIMIT_LOCK = threading.Lock()
@@ -257,7 +267,8 @@ def read_image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
 
 
 def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -> LoadedImage:
-    """Read a PNG, JPEG, BMP, TIFF or WebP file into an upright (H, W, C) array.
+    """Read a PNG, JPEG, BMP, TIFF, WebP or GIF file into an upright (H, W, C) array
+    (the first frame of an animation or a multi-page file; ``frames`` says how many).
 
     ``max_pixels`` (default: env ``SUPERRES_MAX_PIXELS`` or
     :data:`DEFAULT_MAX_PIXELS`) bounds width * height, checked on the header
@@ -283,7 +294,7 @@ def read_image(path: str | os.PathLike[str], *, max_pixels: int | None = None) -
         raise ImageReadError(f"cannot read {name!r}: no such file") from None
     except UnidentifiedImageError:
         raise ImageReadError(
-            f"cannot read {name!r}: not a PNG, JPEG, BMP, TIFF or WebP image"
+            f"cannot read {name!r}: not a PNG, JPEG, BMP, TIFF, WebP or GIF image"
         ) from None
     except Image.DecompressionBombError as e:
         raise ImageReadError(f"cannot read {name!r}: image is too large: {_one_line(e)}") from e
@@ -529,7 +540,10 @@ def check_extension(path: str | os.PathLike[str], name: str | None = None) -> No
     if target.suffix.lower() in _EXTENSION_FORMATS:
         return
     known = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-    problem = f"unknown image extension {target.suffix!r}" if target.suffix else "no extension"
+    if target.suffix.lower() in READ_EXTENSIONS:
+        problem = f"{target.suffix.lstrip('.').upper()} is read but not written"
+    else:
+        problem = f"unknown image extension {target.suffix!r}" if target.suffix else "no extension"
     raise ImageWriteError(f"cannot write {name or os.fspath(path)!r}: {problem} (use {known})")
 
 
