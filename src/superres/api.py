@@ -25,7 +25,7 @@ import numpy as np
 from superres.errors import InvalidArgumentError
 
 if TYPE_CHECKING:  # torch-free at import time, as the module docstring says
-    from superres.methods.base import SRMethod
+    from superres.methods.base import MethodInfo, SRMethod
 
 __all__ = ["upscale", "load_model", "list_models"]
 
@@ -48,8 +48,11 @@ def load_model(name: str = "default", *, scale: float | None = None, device: str
     Returns:
         An ``SRMethod``: ``method.upscale(lr, scale)`` maps ``(B, C, H, W)``
         float in ``[0, 1]`` (C = 1 or 3) to ``(B, C, ceil(H*scale), ceil(W*scale))``
-        float (not clipped, not tiled).  ``method.info`` describes it; a learned
-        method's network is ``method.model_for_scale(scale)[0]`` (an ``nn.Module``).
+        float, not tiled and not clipped by the API: a method may overshoot
+        ``[0, 1]`` slightly (the interpolation methods' 8-bit path, for input that
+        came from 8-bit pixels, gives values on the 8-bit grid within it).
+        ``method.info`` describes it; a learned method's network is
+        ``method.model_for_scale(scale)[0]`` (an ``nn.Module``).
 
     Raises:
         UnknownNameError: no such method.  InvalidArgumentError: scale not supported.
@@ -69,17 +72,32 @@ def load_model(name: str = "default", *, scale: float | None = None, device: str
     return prepare_method(name, checked_scale(scale), device=device, precision=precision)
 
 
-def list_models() -> list:
+def list_models() -> list[MethodInfo]:
     """:class:`~superres.methods.base.MethodInfo` of every method that can run here, in registry order.
 
     Each has ``name``, ``family``, ``summary``, ``paper``, ``year``,
-    ``channels`` (``"y"`` or ``"rgb"``), ``scales`` (None: any factor >= 1)
-    and ``receptive_radius`` (None: processed whole, not tiled).  Learned
-    methods appear once their weights are shipped.
+    ``channels`` (``"y"`` or ``"rgb"``), ``scales`` (None: any factor above 1, up to 64)
+    and ``receptive_radius`` (LR pixels of context a tile needs on each side; None:
+    processed whole, not tiled).  A learned method's radius depends on its network and
+    the scale; here it is the widest over the scales it has weights for (or 2, 3 and 4
+    for any-factor networks), and :func:`superres.inference.receptive_radius` gives it
+    for one scale.  Learned methods appear once their weights are shipped.
     """
-    from superres.methods.registry import list_methods
+    from dataclasses import replace
 
-    return list_methods()
+    from superres.inference import receptive_radius
+    from superres.methods.learned import LearnedMethod
+    from superres.methods.registry import get_method, list_methods
+
+    infos = []
+    for info in list_methods():
+        if info.trainable:
+            method = get_method(info.name)
+            if isinstance(method, LearnedMethod):  # the network decides, once loaded
+                radii = [receptive_radius(method, s) for s in (info.scales or (2.0, 3.0, 4.0))]
+                info = replace(info, receptive_radius=None if None in radii else max(radii))
+        infos.append(info)
+    return infos
 
 
 def upscale(
@@ -99,11 +117,11 @@ def upscale(
     Args:
         image: one of
 
-            * a path (``str`` or ``os.PathLike``) to a PNG/JPEG/BMP/TIFF/WebP
-              file: read (EXIF orientation applied), upscaled and written to
-              ``output`` (default: beside the input, ``photo_x3.jpg`` for
-              ``photo.jpg`` at x3) with its ICC profile and EXIF; returns the
-              output :class:`~pathlib.Path`;
+            * a path (``str`` or ``os.PathLike``) to a PNG/JPEG/BMP/TIFF/WebP/GIF
+              file (an animation's first frame): read (EXIF orientation applied),
+              upscaled and written to ``output`` (default: beside the input,
+              ``photo_x3.jpg`` for ``photo.jpg`` at x3; a GIF's as PNG) with
+              its ICC profile and EXIF; returns the output :class:`~pathlib.Path`;
             * a :class:`PIL.Image.Image` in mode L, LA, RGB, RGBA, I;16 (16-bit
               gray), P/PA (become RGB/RGBA), 1 (becomes L), CMYK or YCbCr
               (become RGB); returns a PIL image in that mode (or the one it
@@ -118,13 +136,15 @@ def upscale(
               returns the same shape layout, dtype and device.
 
             Output size is ``(ceil(H * scale), ceil(W * scale))``.
-        scale: factor >= 1, fractional allowed (e.g. 2.5) where the model allows it.
+        scale: factor above 1 (at most 64), fractional allowed (e.g. 2.5) where the
+            model allows it.
         model: a method name (see :func:`list_models`), ``"default"`` (the
             model ``superres upscale`` uses at ``scale``), or an ``SRMethod``
-            from :func:`load_model`.
+            from :func:`load_model`, used as it is: its own device and precision,
+            not ``device`` and ``precision``, and never changed by the call.
         output: where to write, for a path ``image`` only (default: beside it).
         overwrite: replace an existing ``output``.
-        device, precision: as in :func:`load_model`.
+        device, precision: as in :func:`load_model` (for a named ``model``).
         max_memory: bytes (or ``"4G"``) for input, output and tiles (default:
             half the RAM, at most 8 GiB).
         tile: force the LR tile side (normally chosen from ``max_memory``).
@@ -142,6 +162,8 @@ def upscale(
     budget = None if max_memory is None else parse_memory(max_memory)
     dev = resolve_device(device)
     method = prepare_method(model, checked_scale(scale), device=dev, precision=precision)
+    if method is model:  # a method object keeps its own device (and precision)
+        dev = getattr(method, "device", None)
     scale = float(scale)
     options = dict(max_memory=budget, tile=tile, device=dev)
 
@@ -168,17 +190,20 @@ def upscale(
 
 def _upscale_path(path: Path, output, overwrite: bool, method, scale: float, options: dict) -> Path:
     from superres.inference import upscale_array
-    from superres.io import read_image, scale_suffix, write_image
+    from superres.io import check_extension, output_extension, read_image, scale_suffix, write_image
 
     from superres.errors import ImageReadError
-    from superres.io.atomic import refuse_to_replace_inputs
+    from superres.io.atomic import check_output_path, refuse_to_replace_inputs
 
     if not path.name or path.is_dir():
         raise ImageReadError(f"{str(path)!r} is not an image file")
-    # By default beside the input, as `superres upscale` does: photo.jpg -> photo_x3.jpg.
-    target = path.with_name(path.stem + scale_suffix(scale) + path.suffix) if output is None else Path(output)
+    # By default beside the input, as `superres upscale` does: photo.jpg -> photo_x3.jpg (anim.gif -> anim_x3.png).
+    target = path.with_name(path.stem + scale_suffix(scale) + output_extension(path)) if output is None else Path(output)
+    # Everything that would stop the write is checked before the (possibly long) upscale.
     refuse_to_replace_inputs(target, [path])  # overwrite=True or not: the input is never lost
-    if target.exists() and not overwrite:
+    check_extension(target)
+    check_output_path(target, overwrite=True)  # folder there, target not a folder
+    if (target.exists() or target.is_symlink()) and not overwrite:
         raise InvalidArgumentError(f"{str(target)!r} exists (pass overwrite=True)")
     loaded = read_image(path)
     pixels = upscale_array(loaded.pixels, method, scale, **options)

@@ -167,3 +167,27 @@ def test_load_model_and_list_models(learned):
     # an SRMethod instance is accepted as the model
     srcnn, _ = learned("srcnn")
     assert superres.upscale(lr, 3, model=srcnn).shape == (1, 3, 24, 27)
+
+
+@pytest.mark.parametrize("output, message", [
+    ("missing/out.png", "does not exist"),
+    ("out.xyz", "unknown image extension"),
+    ("folder.png", "is a directory"),
+    ("taken.png", "exists \\(pass overwrite=True\\)"),
+])
+def test_a_path_upscale_checks_its_output_before_any_work(tmp_path, monkeypatch, output, message):
+    import superres.inference as inference
+    from superres.errors import SuperresError
+
+    source = tmp_path / "in.png"
+    write_image(source, _pixels())
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "taken.png").write_bytes(b"keep me")
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("upscaled before the output was checked")
+
+    monkeypatch.setattr(inference, "upscale_array", no_work)
+    with pytest.raises(SuperresError, match=message):
+        superres.upscale(source, 2, "bicubic", output=tmp_path / output)
+    assert (tmp_path / "taken.png").read_bytes() == b"keep me"

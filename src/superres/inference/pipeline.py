@@ -59,21 +59,24 @@ def prepare_method(
 ) -> SRMethod:
     """The method ``model`` names (``default``: the one for ``scale``), checked for ``scale`` and set up.
 
+    An :class:`SRMethod` object is only checked for ``scale`` and returned as it is:
+    it keeps the device and precision it was made with (``device`` and ``precision``
+    set up named methods), so the caller's object never changes under it.
+
     Raises :class:`~superres.errors.UnknownNameError` for an unknown name and
     :class:`~superres.errors.InvalidArgumentError` for a scale the method cannot do.
     """
-    dev = resolve_device(device)
-    name = model if isinstance(model, str) else ""
     if isinstance(model, SRMethod):
-        method = model
-    else:
-        from superres.methods.registry import get_method
+        model.check_scale(scale)
+        return model
+    dev = resolve_device(device)
+    from superres.methods.registry import get_method
 
-        if not isinstance(model, str):
-            raise InvalidArgumentError(f"model must be a method name or an SRMethod, not {type(model).__name__}")
-        method = get_method(model, scale=scale)
+    if not isinstance(model, str):
+        raise InvalidArgumentError(f"model must be a method name or an SRMethod, not {type(model).__name__}")
+    method = get_method(model, scale=scale)
     method.check_scale(scale)
-    return configure_method(method, device=dev, precision=precision, method_name=name)
+    return configure_method(method, device=dev, precision=precision, method_name=model)
 
 
 def _alpha_method(bit_depth8: bool) -> SRMethod:

@@ -51,7 +51,13 @@ class InterpolationMethod(SRMethod):
         )
 
     def _upscale(self, lr: torch.Tensor, scale: float) -> torch.Tensor:
-        if self.as_uint8 and is_uint8_valued(lr):
+        if not self.as_uint8:
+            return imresize_matlab(lr, scale, kernel=self.kernel)
+        # decided per image: one float image in a batch must not change how the others are resized
+        eight_bit = [is_uint8_valued(item) for item in lr]
+        if len(set(eight_bit)) > 1:
+            return torch.cat([self._upscale(item[None], scale) for item in lr])
+        if eight_bit[0]:
             lr8 = torch.round(lr * 255).to(torch.uint8)
             return imresize_matlab(lr8, scale, kernel=self.kernel).to(lr.dtype) / 255
         return imresize_matlab(lr, scale, kernel=self.kernel)

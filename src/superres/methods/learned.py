@@ -24,6 +24,7 @@ option of a method overrides the card.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import replace
 from functools import lru_cache
@@ -159,9 +160,10 @@ class LearnedMethod(YChannelMethod):
         x = x.to(self.device, torch.float32)
         if self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), torch.autocast(
-            device_type=self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"
-        ):
+        # bf16 only where asked (autocast does not exist for every device type);
+        # no_grad, not inference_mode: the result is an ordinary tensor the caller may change in place
+        bf16 = self.precision == "bf16"
+        with torch.no_grad(), torch.autocast(self.device.type, torch.bfloat16) if bf16 else contextlib.nullcontext():
             y = model(x) if net_scale is None else model(x, net_scale)
         return y.float().contiguous()
 

@@ -105,7 +105,7 @@ class BTV(YChannelMethod):
 
     Options: ``lam`` (prior weight, 0.05), ``radius`` (P, 2), ``alpha`` (0.7),
     ``iterations`` (60), ``step`` (largest per-pixel move of the first step, 4/255),
-    ``decay`` (0.97 per iteration).  The energies of the last call are in
+    ``decay`` (0.97 per iteration).  The energies of the last image solved are in
     ``last_energies``.
     """
 
@@ -133,9 +133,13 @@ class BTV(YChannelMethod):
         )
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
-        """Solve the BTV problem for ``y`` at ``scale``; the energies are kept in ``last_energies``."""
-        x, self.last_energies = btv_solve(y.to(torch.float32), scale, **self.options)
-        return x.to(y.dtype)
+        """Solve the BTV problem for each image of the batch (each its own step sizes, as
+        alone); the last one's energies are kept in ``last_energies``."""
+        outs = []
+        for b in range(y.shape[0]):
+            x, self.last_energies = btv_solve(y[b : b + 1].to(torch.float32), scale, **self.options)
+            outs.append(x)
+        return torch.cat(outs).to(y.dtype)
 
 
 def btv(**options) -> BTV:

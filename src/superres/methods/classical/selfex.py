@@ -278,10 +278,17 @@ class SelfEx(YChannelMethod):
         )
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
-        """Upscale in steps of ``step`` by :func:`selfex_step` (seeded by ``seed``), back-projecting after each."""
-        generator = torch.Generator().manual_seed(self.seed)
-        step_fn = functools.partial(selfex_step, generator=generator, **self.options)
-        return upscale_in_steps(y, scale, step_fn, step=self.step, bp_iterations=self.bp_iterations)
+        """Upscale in steps of ``step`` by :func:`selfex_step`, back-projecting after each.
+
+        Every image of the batch starts its own generator from ``seed``, so it gets
+        exactly what it gets alone.
+        """
+        outs = []
+        for b in range(y.shape[0]):
+            generator = torch.Generator().manual_seed(self.seed)
+            step_fn = functools.partial(selfex_step, generator=generator, **self.options)
+            outs.append(upscale_in_steps(y[b : b + 1], scale, step_fn, step=self.step, bp_iterations=self.bp_iterations))
+        return torch.cat(outs)
 
 
 def selfex(**options) -> SelfEx:

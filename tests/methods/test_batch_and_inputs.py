@@ -1,0 +1,60 @@
+"""Every method treats each image of a batch as if it came alone, leaves its input
+alone and returns ordinary tensors; bad arguments get one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import superres
+from superres.errors import InvalidArgumentError
+from superres.methods.registry import get_method
+
+
+def _eight_bit(*shape: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, shape, generator=g).float() / 255
+
+
+@pytest.mark.parametrize("name, scale", [("bicubic", 3.0), ("lanczos3", 2.0), ("btv", 2.0), ("selfex", 2.0)])
+def test_each_image_of_a_batch_gets_what_it_gets_alone(name, scale):
+    # bicubic: an 8-bit image goes MATLAB's uint8 way, a float one the float way, even
+    # beside each other; btv: its own step sizes; selfex: its own random draws
+    size = (1, 1, 12, 14) if name in ("btv", "selfex") else (1, 3, 12, 14)
+    eight_bit = _eight_bit(*size)
+    other = torch.rand(*size, generator=torch.Generator().manual_seed(1))
+    method = get_method(name, **({"iterations": 8} if name == "btv" else {}))
+    batch = method.upscale(torch.cat([eight_bit, other]), scale)
+    for i, alone in enumerate((eight_bit, other)):
+        torch.testing.assert_close(batch[i : i + 1], method.upscale(alone, scale), rtol=0, atol=1e-6)
+
+
+def test_a_learned_methods_gray_output_is_an_ordinary_tensor():
+    out = superres.load_model("vdsr").upscale(torch.rand(1, 1, 12, 12), 2)
+    assert not out.is_inference()
+    out.clamp_(0, 1)  # an inference tensor refuses in-place changes outside inference mode
+
+
+def test_the_scale_may_be_a_numeric_string_for_every_step():
+    lr = torch.rand(1, 3, 6, 7)
+    torch.testing.assert_close(get_method("bicubic").upscale(lr, "2.5"), get_method("bicubic").upscale(lr, 2.5))
+
+
+def test_upscale_uses_a_method_object_as_it_is(tmp_path):
+    method = superres.load_model("vdsr", precision="bf16")
+    image = (torch.rand(1, 3, 10, 12) * 255).to(torch.uint8)
+    before = superres.upscale(image, 2, method)
+    assert method.precision == "bf16"  # not reset to the call's precision="auto"
+    alone = superres.upscale(image, 2, superres.load_model("vdsr", precision="fp32"))
+    assert not torch.equal(before, alone)  # bf16 was really used
+    assert torch.equal(superres.upscale(image, 2, method), before)
+
+
+def test_list_models_gives_a_learned_networks_real_context():
+    from superres.inference import receptive_radius
+
+    infos = {info.name: info for info in superres.list_models()}
+    vdsr = get_method("vdsr")
+    assert infos["vdsr"].receptive_radius == max(receptive_radius(vdsr, s) for s in (2.0, 3.0, 4.0)) > 0
+    assert infos["srcnn-955"].receptive_radius == receptive_radius(get_method("srcnn-955"), 2.0) > 0
+    assert infos["bicubic"].receptive_radius == 2 and infos["ibp"].receptive_radius is None
