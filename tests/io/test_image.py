@@ -553,9 +553,9 @@ def test_text_file(tmp_path: Path) -> None:
 
 
 def test_unsupported_format_is_refused(tmp_path: Path) -> None:
-    Image.new("RGB", (4, 4)).save(tmp_path / "anim.gif")
-    (tmp_path / "anim.png").write_bytes((tmp_path / "anim.gif").read_bytes())
-    assert_read_error(tmp_path / "anim.png")
+    Image.new("RGB", (4, 4)).save(tmp_path / "image.ppm")
+    (tmp_path / "image.png").write_bytes((tmp_path / "image.ppm").read_bytes())
+    assert_read_error(tmp_path / "image.png")
 
 
 def test_corrupt_png(tmp_path: Path) -> None:
@@ -781,7 +781,7 @@ def test_written_file_gets_normal_permissions(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
-@pytest.mark.parametrize("name", ["out.gif", "out", "out.png.bak"])
+@pytest.mark.parametrize("name", ["out.ppm", "out", "out.png.bak"])
 def test_unknown_extension(tmp_path: Path, name: str) -> None:
     expected = "no extension (use .bmp," if name == "out" else f"unknown image extension '{Path(name).suffix}'"
     with pytest.raises(ImageWriteError, match=re.escape(expected)) as info:

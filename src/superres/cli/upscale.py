@@ -149,7 +149,7 @@ def _check_extension(target: Path) -> str | None:
 
 def _unreadable(source: Path) -> str | None:
     """Why a named input whose extension is not an image's cannot be read, if it cannot: said
-    before its output name (``anim_x2.gif``) is blamed for the input's format."""
+    before its output name (``notes_x2.txt``) is blamed for the input's format."""
     from superres.io import READ_EXTENSIONS, read_image_size
 
     if source.suffix.lower() in READ_EXTENSIONS:
