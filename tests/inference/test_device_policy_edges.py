@@ -34,3 +34,46 @@ def test_default_threads_are_the_cpus_this_process_may_use(monkeypatch):
         assert policy.configure_threads() == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("capability, native", [((7, 5), False), ((8, 0), True), ((9, 0), True)])
+def test_bf16_is_native_on_cuda_from_compute_capability_8(monkeypatch, capability, native):
+    # torch.cuda.is_bf16_supported() also says True where bf16 is only emulated (a T4, a V100)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert policy.native_bf16(torch.device("cuda")) is native
+    assert policy.resolve_precision("auto", torch.device("cuda"), "default") == ("bf16" if native else "fp32")
+
+
+def test_a_network_moved_off_the_cpu_leaves_the_cpus_channels_last_layout(learned):
+    method, _ = learned("srcnn")
+    model, _ = method.model_for_scale(3.0)
+    conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels > 1 and m.weight.shape[-1] > 1)
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last) and not conv.weight.is_contiguous()
+    policy.configure_method(method, device=torch.device("meta"), precision="fp32")
+    model, _ = method.model_for_scale(3.0)
+    conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels > 1 and m.weight.shape[-1] > 1)
+    assert conv.weight.device.type == "meta" and conv.weight.is_contiguous()
+
+
+@pytest.mark.parametrize("name, expected", [("glasner", "cpu"), ("bicubic", "cpu"), ("vdsr", "meta")])
+def test_only_networks_get_their_tiles_on_the_device(monkeypatch, name, expected):
+    import numpy as np
+
+    from superres.inference import pipeline
+    from superres.methods.registry import get_method
+
+    method = get_method(name)
+    if name == "vdsr":
+        policy.configure_method(method, device=torch.device("meta"), precision="fp32")
+    seen = []
+
+    def record(*args, device=None, **kwargs):
+        seen.append(device)
+
+    monkeypatch.setattr(pipeline, "run_tiled", record)
+    pixels = np.zeros((12, 14, 3), dtype=np.uint16)  # 16-bit: no raw uint8 shortcut
+    pipeline.upscale_array(pixels, method, 2.0, device=torch.device("meta") if name != "vdsr" else None)
+    pipeline.upscale_tensor(torch.zeros(1, 3, 12, 14), method, 2.0, device=torch.device("meta") if name != "vdsr" else None)
+    assert [d.type for d in seen] == [expected, expected]

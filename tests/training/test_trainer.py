@@ -497,3 +497,18 @@ def test_a_resume_takes_the_checkpoints_weights_wherever_the_initial_ones_now_li
     a, b = _final_weights(tmp_path / "plain"), _final_weights(tmp_path / "run")
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:.*to a meta parameter")  # the meta model takes no values, as intended
+def test_a_resume_leaves_adams_step_counter_where_torch_keeps_it(tmp_path, synthetic_images):
+    # torch keeps Adam's "step" on the CPU (a GPU copy costs a sync per parameter per step);
+    # the moments go to each parameter's device.  The meta device stands in for a GPU.
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=5, checkpoint_every=5)
+    Trainer(load_config(recipe), tmp_path / "run", progress=False).train()
+    resumer = Trainer(load_config(recipe), tmp_path / "run", progress=False)
+    resumer.device = torch.device("meta")
+    model = resumer.build_model().to(resumer.device)
+    optimizer = resumer.build_optimizer(model)
+    assert resumer.load_checkpoint(model, optimizer) is not None
+    state = optimizer.state[next(model.parameters())]
+    assert state["step"].device.type == "cpu" and state["exp_avg"].device.type == "meta"

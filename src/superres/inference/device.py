@@ -92,7 +92,10 @@ def _cpu_flags() -> frozenset[str]:
 def native_bf16(device: torch.device) -> bool:
     """Whether ``device`` does bf16 arithmetic in hardware (not emulated)."""
     if device.type == "cuda":
-        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+        # compute capability 8 (Ampere) and later do bf16 in hardware; torch.cuda.is_bf16_supported()
+        # also says True for older GPUs that only emulate it (slower than fp32), and asks about
+        # the current device rather than this one
+        return bool(torch.cuda.is_available() and torch.cuda.get_device_capability(device)[0] >= 8)
     if device.type == "cpu":
         return bool(_cpu_flags() & {"avx512_bf16", "amx_bf16"})
     return False
@@ -141,8 +144,9 @@ def configure_method(method: SRMethod, *, device: torch.device, precision: str =
 
     if isinstance(method, LearnedMethod):
         if method._models and method.device != device:  # already loaded elsewhere: move them
+            layout = torch.channels_last if device.type == "cpu" else torch.contiguous_format  # as a fresh load
             method._models = {
-                name: (model.to(device), card) for name, (model, card) in method._models.items()
+                name: (model.to(device, memory_format=layout), card) for name, (model, card) in method._models.items()
             }
         method.device = device
         method.precision = precision

@@ -91,7 +91,8 @@ def network_for_export(method: SRMethod, scale: float) -> tuple[nn.Module, dict,
         name = method.info.name
         method.check_scale(scale)
         model, card = method.model_for_scale(scale)
-    model = copy.deepcopy(model).float().eval().to(memory_format=torch.contiguous_format)
+    # traced on the CPU whatever device the method runs on: the ONNX file does not depend on it
+    model = copy.deepcopy(model).cpu().float().eval().to(memory_format=torch.contiguous_format)
     if card.get("input", "upsampled") == "lr":
         net_scale = math.ceil(scale)
         if net_scale != scale:

@@ -79,6 +79,16 @@ def prepare_method(
     return configure_method(method, device=dev, precision=precision, method_name=model)
 
 
+def _tile_device(method: SRMethod, device: torch.device | None) -> torch.device:
+    """Where the tiles go: a learned method's network device (``device`` overrides it);
+    every other method computes on the CPU, whatever ``device`` says (the device policy:
+    only networks run on a GPU, and the classical methods' maths is written for the CPU)."""
+    own = getattr(method, "device", None)
+    if own is None:
+        return torch.device("cpu")
+    return torch.device(device) if device is not None else own
+
+
 def _alpha_method(bit_depth8: bool) -> SRMethod:
     from superres.methods.interpolation import InterpolationMethod
 
@@ -156,7 +166,8 @@ def upscale_array(
     ``method`` comes from :func:`prepare_method`.  ``max_memory`` (bytes,
     default :func:`~superres.inference.device.default_max_memory`) bounds
     input + output + tiles; ``tile`` forces the LR tile side.  ``device``
-    (default: the method's, else CPU) receives one tile at a time.
+    (default: the method's) receives one tile at a time, for learned methods only:
+    the others always compute on the CPU.
     """
     if not isinstance(pixels, np.ndarray) or pixels.ndim != 3 or pixels.dtype not in (np.uint8, np.uint16):
         raise InvalidArgumentError("pixels must be an (H, W, C) uint8 or uint16 array")
@@ -174,7 +185,7 @@ def upscale_array(
     if on_plan is not None:
         on_plan(plan)
     out = np.empty((oh, ow, channels), dtype=pixels.dtype)
-    dev = device if device is not None else getattr(method, "device", None)
+    dev = _tile_device(method, device)
     kernel = _uint8_kernel(method) if eight else None
     if kernel is not None:  # MATLAB's uint8 resize, straight on the pixels: same result, no float round trip
         run_tiled(_uint8_processor(kernel, scale, colour), _RawSource(pixels), plan, _RawSink(out), device=dev,
@@ -252,7 +263,7 @@ def upscale_tensor(
     colour = _split_channels(channels)
     oh, ow = output_size(height, width, scale)
     results = []
-    dev = device if device is not None else getattr(method, "device", None)
+    dev = _tile_device(method, device)
     for b in range(batch):
         item = lr[b : b + 1].float()
         m = with_uint8_mode(method, from_uint8)

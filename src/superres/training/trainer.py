@@ -350,7 +350,10 @@ class Trainer:
         for key, value in tensors.items():
             if key.startswith("optim."):
                 _, pid, name = key.split(".", 2)
-                state.setdefault(int(pid), {})[name] = value.to(self.device)
+                # left where it was loaded: Optimizer.load_state_dict moves each state tensor to its
+                # parameter's device, except Adam's step counter, which torch keeps on the CPU on
+                # purpose (on a GPU it would cost a sync per parameter per step)
+                state.setdefault(int(pid), {})[name] = value
         for pid, values in meta.get("optim_scalars", {}).items():
             state.setdefault(int(pid), {}).update(values)
         optimizer.load_state_dict({"state": state, "param_groups": meta["optim_groups"]})
