@@ -87,3 +87,44 @@ def test_table_lists_each_image_unless_mean_only(folder, capsys):
     means = capsys.readouterr().out
     assert "im0" in full and "im1" in full and "mean" in full
     assert "im0" not in means and "im1" not in means and "mean" in means
+
+
+def test_a_device_that_is_not_here_is_refused_before_any_work(folder, capsys, monkeypatch):
+    import superres.evaluation.benchmark as benchmark
+
+    monkeypatch.setattr(benchmark, "evaluate", _not_reached)
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert main(["evaluate", "-m", "vdsr", "-d", str(folder), "-s", "2", "--device", "cuda"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no CUDA GPU" in err[0]
+
+
+def test_write_card_needs_the_cpu(folder, capsys, monkeypatch):
+    import superres.evaluation.benchmark as benchmark
+
+    monkeypatch.setattr(benchmark, "evaluate", _not_reached)
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    assert main(["evaluate", "-m", "vdsr", "-d", str(folder), "-s", "2", "--device", "cuda", "--write-card"]) == 1
+    assert "CPU evaluations only" in capsys.readouterr().err
+
+
+def test_the_networks_run_on_the_device_and_the_report_says_so(folder, capsys, monkeypatch):
+    import json
+
+    import torch
+
+    from superres.inference import device as policy
+
+    placed = []
+    real_configure = policy.configure_method
+    monkeypatch.setattr(policy, "resolve_device", lambda device: torch.device("cpu") if device == "cpu" else torch.device("cuda"))
+
+    def configure(method, *, device, precision="fp32", method_name=""):
+        placed.append((method.info.name, device.type, precision))
+        return real_configure(method, device=torch.device("cpu"), precision=precision)  # no GPU here: run on the CPU
+
+    monkeypatch.setattr(policy, "configure_method", configure)
+    assert main(["evaluate", "-m", "vdsr,bicubic", "-d", str(folder), "-s", "2", "--device", "cuda", "-f", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert placed == [("vdsr", "cuda", "fp32")]  # only the network is placed; bicubic stays on the CPU
+    assert [(r["method"], r.get("device", "cpu")) for r in report["results"]] == [("vdsr", "cuda"), ("bicubic", "cpu")]

@@ -41,6 +41,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="arithmetic of the learned networks (bf16: autocast, as `superres upscale --precision bf16`; "
                         "default auto: `default` as `superres upscale` runs it here, named methods in fp32)")
+    p.add_argument("--device", default="cpu",
+                   help="where the learned networks run: cpu (default: the cards' scores are CPU ones), auto, "
+                        "cuda, cuda:N or mps; the rest of the protocol stays on the CPU (a GPU's convolutions "
+                        "can move the last digits, so --write-card needs cpu)")
     p.add_argument("--self-ensemble", type=int, choices=[1, 2, 4, 8], metavar="N",
                    help="run the learned networks N times on flipped/transposed inputs and average "
                         "(1, 2, 4 or 8; default: as each weights card says)")
@@ -85,6 +89,12 @@ def run(args: argparse.Namespace) -> int:
     from superres.errors import ImageWriteError, InvalidArgumentError
     from superres.evaluation.benchmark import evaluate, evaluation_precision
 
+    from superres.inference.device import resolve_device
+
+    device = resolve_device(args.device)  # refuses an unknown or missing device before any work
+    if args.write_card and device.type != "cpu":
+        # cards hold CPU scores: the tables compare them digit for digit
+        raise InvalidArgumentError("--write-card records CPU evaluations only: drop --device or give --device cpu")
     if args.write_card and any(evaluation_precision(m, args.precision) != "fp32" for m in args.method):
         # cards hold the fp32 scores that `superres models` and the default choice rely on
         raise InvalidArgumentError(
@@ -124,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
             precision=args.precision,
             self_ensemble=args.self_ensemble,
             on_output=page.add if page is not None else None,
+            device=device,
         )
         if page is not None:
             print(f"wrote the comparison page {str(page.finish(results, command=command))!r}", file=sys.stderr)

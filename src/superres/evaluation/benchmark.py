@@ -77,6 +77,8 @@ class RunResult:
     precision: str = "fp32"
     #: passes of the network's test-time self-ensemble (1: none; see superres.models.ensemble)
     self_ensemble: int = 1
+    #: where the network ran ("cpu", "cuda", ...; everything else runs on the CPU)
+    device: str = "cpu"
 
     @property
     def mean_psnr(self) -> float:
@@ -102,6 +104,7 @@ class RunResult:
             "lr_mode": self.lr_mode,
             "precision": self.precision,
             **({"self_ensemble": self.self_ensemble} if self.self_ensemble != 1 else {}),
+            **({"device": self.device} if self.device != "cpu" else {}),
             "images": [
                 {"name": r.name, "psnr": r.psnr, "ssim": r.ssim, "seconds": r.seconds} for r in self.images
             ],
@@ -227,14 +230,12 @@ def save_uint8(path: Path, image: torch.Tensor) -> None:
     write_image(path, pixels, overwrite=True)
 
 
-def evaluation_precision(method_name: str, precision: str) -> str:
-    """The arithmetic ``evaluate`` runs ``method_name`` in (``auto``: what ``superres upscale``
-    picks on this CPU for ``default``, fp32 for every named method)."""
-    import torch
+def evaluation_precision(method_name: str, precision: str, device: str | torch.device = "cpu") -> str:
+    """The arithmetic ``evaluate`` runs ``method_name`` in on ``device`` (``auto``: what
+    ``superres upscale`` picks there for ``default``, fp32 for every named method)."""
+    from superres.inference.device import resolve_device, resolve_precision
 
-    from superres.inference.device import resolve_precision
-
-    return resolve_precision(precision, torch.device("cpu"), method_name)
+    return resolve_precision(precision, resolve_device(device), method_name)
 
 
 def evaluate(
@@ -251,8 +252,14 @@ def evaluate(
     precision: Literal["auto", "fp32", "bf16"] = "auto",
     self_ensemble: int | None = None,
     on_output: Callable[[RunResult, ImageOutput], None] | None = None,
+    device: str | torch.device = "cpu",
 ) -> list[RunResult]:
     """Every method on every set at every scale (``default`` resolves per scale).
+
+    ``device`` runs the learned methods' networks there (``"cuda"``, ``"auto"``, ...);
+    everything else (LR making, colour, bicubic parts, other methods, the metrics) runs on
+    the CPU.  The cards' scores are CPU ones: a GPU's convolutions (cuDNN, TF32 on recent
+    GPUs) can move the last digits.
 
     ``precision="bf16"`` runs the learned methods' networks under bf16 autocast
     (as ``superres upscale --precision bf16``); other methods are unaffected.
@@ -263,17 +270,20 @@ def evaluate(
     ``self_ensemble`` sets the passes of the learned networks' test-time
     self-ensemble (default: what each weights card says).
     """
+    from superres.inference.device import configure_method, resolve_device
+
+    dev = resolve_device(device)
     results = []
     method_folders: dict[str, str] = {}
     dataset_folders: dict[str, str] = {}
     for name in methods:
-        arithmetic = evaluation_precision(name, precision)  # also refuses an unknown precision
+        arithmetic = evaluation_precision(name, precision, dev)  # also refuses an unknown precision
         for scale in scales:
             method = get_method(resolve_method_name(name, scale))
             method.check_scale(scale)
             learned = hasattr(method, "precision")
             if learned:
-                method.precision = arithmetic
+                configure_method(method, device=dev, precision=arithmetic)
                 if self_ensemble is not None:
                     method.self_ensemble = self_ensemble
             label = name if name != "default" else f"default ({method.info.name})"
@@ -294,5 +304,6 @@ def evaluate(
                 )
                 run.precision = arithmetic if learned else "fp32"
                 run.self_ensemble = method.ensemble_passes(scale) if learned else 1
+                run.device = dev.type if learned else "cpu"
                 results.append(run)
     return results
