@@ -58,3 +58,83 @@ def test_list_models_gives_a_learned_networks_real_context():
     assert infos["vdsr"].receptive_radius == max(receptive_radius(vdsr, s) for s in (2.0, 3.0, 4.0)) > 0
     assert infos["srcnn-955"].receptive_radius == receptive_radius(get_method("srcnn-955"), 2.0) > 0
     assert infos["bicubic"].receptive_radius == 2 and infos["ibp"].receptive_radius is None
+
+
+def test_btv_keeps_the_input_dtype():
+    out = get_method("btv", iterations=2).upscale(torch.rand(1, 1, 8, 8, dtype=torch.float64), 2)
+    assert out.dtype == torch.float64
+
+
+def _source(tmp_path):
+    import numpy as np
+
+    from superres.io import write_image
+
+    source = tmp_path / "in.png"
+    write_image(source, (np.random.default_rng(0).random((8, 9, 3)) * 255).astype(np.uint8))
+    return source
+
+
+def _no_work(*args, **kwargs):
+    raise AssertionError("upscaled before the arguments were checked")
+
+
+def test_a_method_objects_scale_is_checked_before_any_work(tmp_path, monkeypatch):
+    import superres.inference as inference
+    from superres.inference import prepare_method
+
+    srcnn = get_method("srcnn-955")  # x2, x3, x4 only
+    with pytest.raises(InvalidArgumentError):
+        prepare_method(srcnn, 2.5)
+    monkeypatch.setattr(inference, "upscale_array", _no_work)
+    with pytest.raises(InvalidArgumentError):
+        superres.upscale(_source(tmp_path), 2.5, srcnn)
+
+
+def test_auto_precision_gives_default_bf16_where_native(monkeypatch):
+    import superres.inference.device as device_policy
+
+    monkeypatch.setattr(device_policy, "native_bf16", lambda device: True)
+    assert superres.load_model("default", scale=2, device="cpu").precision == "bf16"
+    assert superres.load_model("vdsr", device="cpu").precision == "fp32"
+
+
+def test_a_method_object_runs_on_its_own_device(monkeypatch):
+    import numpy as np
+
+    import superres.inference as inference
+    import superres.inference.device as device_policy
+
+    method = superres.load_model("vdsr", device="cpu")
+    monkeypatch.setattr(device_policy, "resolve_device", lambda *a, **k: torch.device("meta"))  # "auto" found an accelerator
+    seen = {}
+
+    def record(pixels, method, scale, **options):
+        seen.update(options)
+        return np.zeros((12, 12, 3), np.uint8)
+
+    monkeypatch.setattr(inference, "upscale_array", record)
+    superres.upscale(np.zeros((6, 6, 3), np.uint8), 2, method)
+    assert seen["device"] == torch.device("cpu")
+
+
+def test_a_path_upscale_refuses_a_dangling_link_before_any_work(tmp_path, monkeypatch):
+    import superres.inference as inference
+    from superres.errors import SuperresError
+
+    source = _source(tmp_path)
+    (tmp_path / "out.png").symlink_to(tmp_path / "nowhere.png")
+    monkeypatch.setattr(inference, "upscale_array", _no_work)
+    with pytest.raises(SuperresError, match="exists"):
+        superres.upscale(source, 2, "bicubic", output=tmp_path / "out.png")
+
+
+def test_an_upper_case_extension_is_kept(tmp_path):
+    import numpy as np
+
+    from superres.io import output_extension, write_image
+
+    assert output_extension("photo.JPG") == ".JPG"
+    source = tmp_path / "photo.PNG"
+    write_image(source, np.zeros((6, 7, 3), np.uint8))
+    assert superres.upscale(source, 2, "bicubic") == tmp_path / "photo_x2.PNG"

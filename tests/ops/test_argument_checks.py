@@ -115,3 +115,37 @@ def test_uint8_resizes_by_other_factors_round_as_double_arithmetic_does(scale):
     image = torch.randint(0, 256, (1, 3, 60, 75), generator=torch.Generator().manual_seed(3), dtype=torch.uint8)
     double = imresize_matlab(image, scale, compute_dtype=torch.float64)
     assert torch.equal(imresize_matlab(image, scale), double)
+
+
+@pytest.mark.parametrize("scale", [1, 65])
+def test_gaussian_blur_needs_a_scale_from_2_to_64(scale):
+    with pytest.raises(InvalidArgumentError, match="integer scale from 2"):
+        gaussian_blur_downsample(torch.rand(1, 1, 8, 8), scale)
+
+
+def test_gaussian_blur_refuses_an_infinite_sigma():
+    with pytest.raises(InvalidArgumentError, match="positive sigma"):
+        gaussian_blur_downsample(torch.rand(1, 1, 8, 8), 2, sigma=float("inf"))
+
+
+def test_ssim_window_size_must_be_an_integer():
+    from superres.evaluation.metrics import gaussian_window
+
+    a = torch.rand(1, 1, 16, 16)
+    with pytest.raises(InvalidArgumentError, match="positive integer"):
+        gaussian_window(7.5)
+    with pytest.raises(InvalidArgumentError, match="positive integer"):
+        ssim(a, a, data_range=1.0, window_size=7.5)
+
+
+def test_imresize_refuses_a_zero_width():
+    with pytest.raises(InvalidArgumentError, match="non-empty"):
+        imresize_matlab(torch.zeros(1, 1, 4, 0), 2)
+
+
+@pytest.mark.parametrize("scale", [2, 4, 0.5])
+def test_uint8_lanczos_rounds_as_double_arithmetic_does_even_at_integer_factors(scale):
+    # Lanczos weights are irrational: float32 sums cross .5 ties where MATLAB's double does not
+    image = torch.randint(0, 256, (4, 3, 97, 83), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
+    double = imresize_matlab(image, scale, kernel="lanczos3", compute_dtype=torch.float64)
+    assert torch.equal(imresize_matlab(image, scale, kernel="lanczos3"), double)

@@ -8,6 +8,8 @@ and any operation that mixes it with a CPU tensor raises, as a CUDA tensor would
 from __future__ import annotations
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 from superres.degradation.pipelines import bicubic_downscale, gaussian_blur_downsample
 from superres.evaluation.metrics import psnr, ssim
@@ -55,3 +57,26 @@ def test_a_y_channel_method_takes_rgb_on_the_inputs_device():
     # method, Cb/Cr by bicubic, back to RGB
     out = _BicubicY().upscale(_meta(2, 3, 10, 12), 2)
     assert out.device == META and out.shape == (2, 3, 20, 24)
+
+
+class _OneDevice(TorchDispatchMode):
+    """Fails any op whose tensor arguments sit on two devices (0-dim scalars aside), as CUDA
+    does: on the meta device alone, einsum, bmm, conv2d and index_select take a CPU operand
+    without complaint."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        devices = {t.device for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor) and t.dim() > 0}
+        assert len(devices) <= 1, f"{func} mixes {devices}"
+        return func(*args, **kwargs)
+
+
+def test_no_op_mixes_a_cpu_constant_with_the_input():
+    rgb = _meta(2, 3, 24, 20)
+    with _OneDevice():
+        rgb_to_ycbcr_bt601(rgb)
+        ycbcr_bt601_to_rgb(rgb)
+        imresize_matlab(rgb, 2.5)
+        gaussian_blur_downsample(rgb, 2)
+        ssim(rgb[:, :1], rgb[:, :1], data_range=1.0)
+        _BicubicY().upscale(rgb, 2)

@@ -274,11 +274,14 @@ def _resize_dim(x: torch.Tensor, plan: ResizePlan1D, dim: int) -> torch.Tensor:
     return out
 
 
-def _float32_exact(factor: float) -> bool:
+def _float32_exact(kernel: str, factor: float) -> bool:
     """Whether float32 arithmetic rounds a uint8 resize by ``factor`` as MATLAB's double does:
-    integer factors and their inverses (the benchmarks' x2..x4 and 1/2..1/4, checked against
-    the 357 MATLAB LR files); other factors (2.5, 0.4) put sums within float32's error of a
-    .5 tie, so they are computed in float64."""
+    the cubic, linear and box kernels at integer factors and their inverses (the benchmarks'
+    x2..x4 and 1/2..1/4, checked against the 357 MATLAB LR files).  Other factors (2.5, 0.4)
+    and the Lanczos kernels' irrational weights put sums within float32's error of a .5 tie,
+    so they are computed in float64."""
+    if _ALIASES.get(kernel, kernel) not in ("bicubic", "triangle", "box", "nearest"):
+        return False
     for value in (factor, 1 / factor):
         if abs(value - round(value)) < 1e-9:
             return True
@@ -332,12 +335,13 @@ def imresize_matlab(
         round_between_passes: round and clip to 0..255 after the first pass.
             Default: True for uint8 input (MATLAB's behaviour), else False.
         compute_dtype: float dtype of the arithmetic.  Default for uint8 input:
-            float32 for integer factors and their inverses (uint8 values times the
-            kernel weights, summed over a few taps, keep every bit MATLAB's double
-            arithmetic keeps where it matters for rounding: the 357 MATLAB LR files
-            are reproduced exactly), at twice the speed of float64; float64 for
-            other factors such as 2.5, where float32 sums land on the wrong side of
-            a .5 tie for about 1 pixel in 2600.  Otherwise the input dtype.
+            float32 for the cubic, linear and box kernels at integer factors and
+            their inverses (uint8 values times the kernel weights, summed over a few
+            taps, keep every bit MATLAB's double arithmetic keeps where it matters
+            for rounding: the 357 MATLAB LR files are reproduced exactly), at twice
+            the speed of float64; float64 for other factors such as 2.5 and for the
+            Lanczos kernels, where float32 sums land on the wrong side of a .5 tie
+            for about 1 pixel in 2600.  Otherwise the input dtype.
 
     Returns:
         The resized tensor, same leading dimensions and dtype as ``image``.
@@ -369,8 +373,8 @@ def imresize_matlab(
     if round_between_passes is None:
         round_between_passes = is_uint8
     if compute_dtype is None:
-        compute_dtype = (torch.float32 if _float32_exact(scale_h) and _float32_exact(scale_w) else torch.float64) \
-            if is_uint8 else image.dtype
+        exact = _float32_exact(kernel, scale_h) and _float32_exact(kernel, scale_w)
+        compute_dtype = (torch.float32 if exact else torch.float64) if is_uint8 else image.dtype
     x = image.to(compute_dtype)
     # MATLAB resizes the dimension with the smallest factor first, rows (height) on a tie.
     passes = [("h", scale_h, out_h), ("w", scale_w, out_w)]
