@@ -79,9 +79,9 @@ def list_models() -> list[MethodInfo]:
     ``channels`` (``"y"`` or ``"rgb"``), ``scales`` (None: any factor above 1, up to 64)
     and ``receptive_radius`` (LR pixels of context a tile needs on each side; None:
     processed whole, not tiled).  A learned method's radius depends on its network and
-    the scale; here it is the widest over the scales it has weights for (or 2, 3 and 4
-    for any-factor networks), and :func:`superres.inference.receptive_radius` gives it
-    for one scale.  Learned methods appear once their weights are shipped.
+    the scale; here it is the widest over the scales it accepts (for an any-factor
+    network: at a factor just above 1), and :func:`superres.inference.receptive_radius`
+    gives it for one scale.  Learned methods appear once their weights are shipped.
     """
     from dataclasses import replace
 
@@ -94,7 +94,7 @@ def list_models() -> list[MethodInfo]:
         if info.trainable:
             method = get_method(info.name)
             if isinstance(method, LearnedMethod):  # the network decides, once loaded
-                radii = [receptive_radius(method, s) for s in (info.scales or (2.0, 3.0, 4.0))]
+                radii = [receptive_radius(method, s) for s in (info.scales or (1 + 1e-6, 2.0, 3.0, 4.0))]
                 info = replace(info, receptive_radius=None if None in radii else max(radii))
         infos.append(info)
     return infos
@@ -159,11 +159,15 @@ def upscale(
     from superres.methods.base import checked_scale
     from superres.inference.device import parse_memory, resolve_device
 
+    from superres.methods.base import SRMethod
+
     budget = None if max_memory is None else parse_memory(max_memory)
-    dev = resolve_device(device)
-    method = prepare_method(model, checked_scale(scale), device=dev, precision=precision)
-    if method is model:  # a method object keeps its own device (and precision)
+    if isinstance(model, SRMethod):  # a method object keeps its own device (and precision)
+        method = prepare_method(model, checked_scale(scale))
         dev = getattr(method, "device", None)
+    else:
+        dev = resolve_device(device)
+        method = prepare_method(model, checked_scale(scale), device=dev, precision=precision)
     scale = float(scale)
     options = dict(max_memory=budget, tile=tile, device=dev)
 

@@ -55,7 +55,8 @@ def test_list_models_gives_a_learned_networks_real_context():
 
     infos = {info.name: info for info in superres.list_models()}
     vdsr = get_method("vdsr")
-    assert infos["vdsr"].receptive_radius == max(receptive_radius(vdsr, s) for s in (2.0, 3.0, 4.0)) > 0
+    # vdsr takes any factor on a bicubic-upscaled input: the widest context is just above x1
+    assert infos["vdsr"].receptive_radius == receptive_radius(vdsr, 1.000001) > receptive_radius(vdsr, 2.0) > 0
     assert infos["srcnn-955"].receptive_radius == receptive_radius(get_method("srcnn-955"), 2.0) > 0
     assert infos["bicubic"].receptive_radius == 2 and infos["ibp"].receptive_radius is None
 
@@ -138,3 +139,14 @@ def test_an_upper_case_extension_is_kept(tmp_path):
     source = tmp_path / "photo.PNG"
     write_image(source, np.zeros((6, 7, 3), np.uint8))
     assert superres.upscale(source, 2, "bicubic") == tmp_path / "photo_x2.PNG"
+
+
+def test_the_device_argument_does_not_concern_a_method_object(monkeypatch):
+    import numpy as np
+
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    method = superres.load_model("bicubic")
+    out = superres.upscale(np.zeros((6, 6, 3), np.uint8), 2, method, device="cuda")  # no GPU here: not asked
+    assert out.shape == (12, 12, 3)
+    with pytest.raises(InvalidArgumentError, match="no CUDA GPU"):
+        superres.upscale(np.zeros((6, 6, 3), np.uint8), 2, "bicubic", device="cuda")

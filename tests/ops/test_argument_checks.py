@@ -149,3 +149,32 @@ def test_uint8_lanczos_rounds_as_double_arithmetic_does_even_at_integer_factors(
     image = torch.randint(0, 256, (4, 3, 97, 83), generator=torch.Generator().manual_seed(1), dtype=torch.uint8)
     double = imresize_matlab(image, scale, kernel="lanczos3", compute_dtype=torch.float64)
     assert torch.equal(imresize_matlab(image, scale, kernel="lanczos3"), double)
+
+
+@pytest.mark.parametrize("kernel, scale", [("bilinear", 6), ("bicubic", 6), ("box", 1 / 6)])
+def test_uint8_resizes_beyond_the_checked_factors_round_as_double_arithmetic_does(kernel, scale):
+    image = torch.randint(0, 256, (2, 3, 61, 67), generator=torch.Generator().manual_seed(2), dtype=torch.uint8)
+    double = imresize_matlab(image, scale, kernel=kernel, compute_dtype=torch.float64)
+    assert torch.equal(imresize_matlab(image, scale, kernel=kernel), double)
+
+
+def test_the_resize_commands_memory_estimate_follows_the_arithmetic():
+    from superres.cli.resize import check_resize_size
+
+    fits_float32 = dict(height=100, width=100, channels=3, itemsize=1, out_h=300, out_w=300)
+    need32 = 3 * (100 * 100 * 4 + 2 * 300 * 300 * 4 + 2 * 300 * 300 * 4 + 300 * 300 * 3)
+    check_resize_size(**fits_float32, max_memory=need32 + 1, kernel="bicubic")  # x3 bicubic: float32
+    with pytest.raises(InvalidArgumentError, match="memory budget"):
+        check_resize_size(**fits_float32, max_memory=need32 + 1, kernel="lanczos3")  # float64: twice the arithmetic
+
+
+def test_metric_settings_may_be_numpy_or_tensor_numbers_but_not_flags():
+    a = torch.rand(1, 1, 16, 16)
+    b = a * 0.5
+    reference = psnr(a, b, data_range=1.0)
+    assert torch.equal(psnr(a, b, data_range=np.int64(1)), reference)
+    assert torch.equal(psnr(a, b, data_range=torch.tensor(1.0)), reference)
+    assert torch.equal(ssim(a, b, data_range=1.0, window_size=np.int64(11)), ssim(a, b, data_range=1.0))
+    for bad in ({"window_size": True}, {"data_range": True}, {"data_range": float("inf")}, {"data_range": torch.ones(2)}):
+        with pytest.raises(InvalidArgumentError):
+            ssim(a, b, **{"data_range": 1.0, **bad})

@@ -55,7 +55,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def check_resize_size(height: int, width: int, channels: int, itemsize: int, out_h: int, out_w: int,
-                      *, max_memory: int | None = None, what: str = "the image") -> None:
+                      *, max_memory: int | None = None, what: str = "the image", kernel: str = "bicubic") -> None:
     """Refuse a resize whose output is above the pixel limit of the image reader (env
     ``SUPERRES_MAX_PIXELS``) or whose arithmetic would not fit in ``max_memory`` (default: as
     ``superres upscale``, half the RAM, at most 8 GiB), before allocating anything."""
@@ -70,10 +70,15 @@ def check_resize_size(height: int, width: int, channels: int, itemsize: int, out
             f"resizing {what} ({width}x{height}) to {out_w}x{out_h} gives {out_h * out_w} pixels, above the limit "
             f"of {limit} pixels (raise it with {MAX_PIXELS_ENV})"
         )
-    # float32 arithmetic for 8-bit pixels, float64 for 16-bit: the input copy, the first pass
-    # and its padded copy, the second pass and its interleaved copy, then the output and the
-    # writer's copies of it.
-    compute = 4 if itemsize == 1 else 8
+    # the resize's arithmetic (8-bit: float32 or float64 by kernel and factor, 16-bit: float64):
+    # the input copy, the first pass and its padded copy, the second pass and its interleaved
+    # copy, then the output and the writer's copies of it.
+    import torch
+
+    from superres.ops.resize import uint8_compute_dtype
+
+    eight_bit = uint8_compute_dtype(kernel, out_h / height, out_w / width) if itemsize == 1 else torch.float64
+    compute = torch.finfo(eight_bit).bits // 8
     between = max(height, out_h) * max(width, out_w)
     need = channels * (height * width * compute + 2 * between * compute + 2 * out_h * out_w * compute
                        + out_h * out_w * itemsize * (1 + OUTPUT_COPIES))
@@ -117,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         out_h, out_w = output_size_for_scale(height, args.scale), output_size_for_scale(width, args.scale)
     check_resize_size(height, width, channels, image.pixels.itemsize, out_h, out_w,
-                      max_memory=args.max_memory, what=repr(str(args.input)))
+                      max_memory=args.max_memory, what=repr(str(args.input)), kernel=args.kernel)
     out = resize_pixels(
         image.pixels,
         scale=args.scale,

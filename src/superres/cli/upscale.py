@@ -35,12 +35,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "16-bit, EXIF orientation is applied and ICC/EXIF are carried over. Large images are processed "
         "in tiles within --max-memory; the result equals the untiled one (networks: up to float rounding, "
         "which can move a rare pixel by 1 level). Each output goes to -o, into "
-        "--out-dir, or (neither given) beside its input as NAME_xSCALE.EXT; existing outputs are skipped.",
+        "--out-dir, or (neither given) beside its input as NAME_xSCALE.EXT (a GIF's as .png); existing outputs "
+        "are skipped.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or glob patterns")
     out = p.add_mutually_exclusive_group()
     out.add_argument("-o", "--output", metavar="OUT", help="output file (one input only); its extension sets the format")
-    out.add_argument("--out-dir", metavar="DIR", help="output folder (created if missing); files keep their names")
+    out.add_argument("--out-dir", metavar="DIR", help="output folder (created if missing); files keep their names (a GIF's become .png)")
     # Neither: beside each input, e.g. photo.jpg -> photo_x3.jpg, so that the plain
     # `superres upscale photo.jpg -s 3` works and can never replace the input.
     p.add_argument("-s", "--scale", type=parse_scale, default=DEFAULT_SCALE,
@@ -53,7 +54,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--suffix", help="text added to each output's name (default: none with --out-dir, "
                                     "else _xSCALE, e.g. _x3); not with -o")
     p.add_argument("-r", "--recursive", action="store_true", help="look into sub-folders (kept in --out-dir)")
-    p.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
+    p.add_argument("--device", default="auto",
+                   help="where a network runs: auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps "
+                        "(the other methods always compute on the CPU)")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="network arithmetic (default auto: the default model in bf16 where the device does "
                         "it natively, i.e. CUDA GPUs and CPUs with AVX512-BF16/AMX; else and for named models fp32)")

@@ -24,6 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from superres.errors import DataNotFoundError, InvalidArgumentError
+from superres.io.image import READ_EXTENSIONS
 
 __all__ = [
     "BENCHMARK_SETS",
@@ -45,7 +46,8 @@ TRAINING_SETS: dict[str, tuple[str, ...]] = {
     "General100": ("General100",),
     "291": ("T91", "BSD200"),
 }
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+#: what a folder of images may hold: every format superres reads
+IMAGE_SUFFIXES = READ_EXTENSIONS
 
 
 @dataclass(frozen=True)

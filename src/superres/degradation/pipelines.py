@@ -72,9 +72,13 @@ def gaussian_blur_downsample(hr: torch.Tensor, scale: int, *, sigma: float | Non
     ``ceil(size / scale)`` of them, the last one clamped to the image.
     Float input in [0, 1] -> float output; uint8 input is rounded back to uint8.
     """
-    if isinstance(scale, bool) or not float(scale).is_integer() or not 1 < scale <= MAX_SCALE:
+    try:
+        value = checked_scale(scale)
+    except InvalidArgumentError:
+        value = 0.5  # not a number, or out of range: refused below with this function's own words
+    if not value.is_integer():
         raise InvalidArgumentError(f"gaussian blur + subsample needs an integer scale from 2 to {MAX_SCALE}, got {scale}")
-    scale = int(scale)
+    scale = int(value)
     sigma = 0.4 * scale if sigma is None else float(sigma)
     if not (math.isfinite(sigma) and sigma > 0):
         raise InvalidArgumentError(f"gaussian blur needs a positive sigma, got {sigma}")

@@ -77,7 +77,7 @@ class RunResult:
     precision: str = "fp32"
     #: passes of the network's test-time self-ensemble (1: none; see superres.models.ensemble)
     self_ensemble: int = 1
-    #: where the network ran ("cpu", "cuda", ...; everything else runs on the CPU)
+    #: where the network ran ("cpu", "cuda", "cuda:1", ...; everything else runs on the CPU)
     device: str = "cpu"
 
     @property
@@ -304,6 +304,6 @@ def evaluate(
                 )
                 run.precision = arithmetic if learned else "fp32"
                 run.self_ensemble = method.ensemble_passes(scale) if learned else 1
-                run.device = dev.type if learned else "cpu"
+                run.device = str(dev) if learned else "cpu"
                 results.append(run)
     return results

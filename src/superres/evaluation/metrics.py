@@ -16,6 +16,8 @@ tensors; :func:`protocol_metrics` applies the whole protocol.
 
 from __future__ import annotations
 
+import math
+import operator
 from typing import Literal
 
 import torch
@@ -54,15 +56,25 @@ def psnr(a: torch.Tensor, b: torch.Tensor, *, data_range: float) -> torch.Tensor
 
 
 def _check_positive(**values: float) -> None:
+    """Refuse anything but a positive finite number (numpy and 0-d tensor numbers included)."""
     for name, value in values.items():
-        if not (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
+        try:
+            number = float(value)
+        except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor of several values
+            number = math.nan
+        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
             raise InvalidArgumentError(f"{name} must be a positive number, got {value!r}")
 
 
 def gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     """MATLAB ``fspecial('gaussian', size, sigma)``: ``(size, size)`` float64 summing to 1."""
-    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+    try:
+        whole = -1 if isinstance(size, bool) else operator.index(size)  # int, numpy int; not 7.5, not True
+    except TypeError:
+        whole = -1
+    if whole < 1:
         raise InvalidArgumentError(f"window size must be a positive integer, got {size!r}")
+    size = whole
     _check_positive(sigma=sigma)
     half = (size - 1) / 2
     coords = torch.arange(size, dtype=torch.float64) - half

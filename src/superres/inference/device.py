@@ -11,15 +11,18 @@ The policy, in one place:
 * precision: ``"auto"`` (default of ``superres upscale``), ``"fp32"`` or
   ``"bf16"`` (autocast of the network's convolutions; the colour conversion,
   the bicubic parts and the output quantisation stay fp32).  ``auto`` is bf16
-  where the device does bf16 arithmetic natively (a CUDA GPU that supports
-  it, an x86 CPU with AVX512-BF16 or AMX) and the method is ``default``
+  where the device does bf16 arithmetic natively (a CUDA GPU of compute
+  capability 8 or later, an x86 CPU with AVX512-BF16 or AMX) and the method is ``default``
   (whose bf16 quality is measured: it about doubles the convolution
   throughput for no measurable loss, docs/models.md), and fp32 for named
   methods and where bf16 would be emulated and slower.  Only learned
   methods have a network, so the option changes nothing for the others;
+* where things run: a learned method's tiles go to ``device`` (its network, colour
+  conversion and bicubic parts run there); every other method computes on the CPU;
 * layout: networks and their inputs are ``channels_last`` on the CPU (the
   :class:`~superres.methods.learned.LearnedMethod` adapter does this);
-* gradients: every call runs under :func:`torch.inference_mode`;
+* gradients: the tiled pipeline runs under :func:`torch.inference_mode`, a
+  network alone under :func:`torch.no_grad` (its result is an ordinary tensor);
 * memory: ``max_memory`` is a byte budget for one image's data (input, output
   and the tiles in flight); see :mod:`superres.inference.tiling`.
 """

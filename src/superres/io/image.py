@@ -5,8 +5,9 @@ Everything the rest of the package sees is a ``(H, W, C)`` ``uint8`` or
 
 Format notes (what is kept and what is not):
 
-* Reading: PNG, JPEG, BMP, TIFF and WebP only (other Pillow plugins are not
-  even tried, so e.g. an EPS file never reaches Ghostscript). Palette images
+* Reading: PNG, JPEG, BMP, TIFF, WebP and GIF only (other Pillow plugins are not
+  even tried, so e.g. an EPS file never reaches Ghostscript); of an animation or a
+  multi-page file, the first frame. GIF is not written. Palette images
   become RGB, or RGBA when the palette has transparency; a single transparent
   colour (PNG ``tRNS``) on L/RGB becomes an alpha channel; CMYK and other
   colour spaces become 8-bit RGB; ``'1'`` becomes L. The EXIF orientation is
@@ -60,10 +61,12 @@ from superres.errors import (
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "MAX_PIXELS_ENV",
+    "READ_EXTENSIONS",
     "SUPPORTED_EXTENSIONS",
     "LoadedImage",
     "check_extension",
     "image_to_tensor",
+    "output_extension",
     "read_image",
     "read_image_size",
     "resolve_max_pixels",
@@ -161,7 +164,7 @@ class LoadedImage:
     format: str | None = None
     icc_profile: bytes | None = None
     exif: bytes | None = None
-    #: frames in the file (animated PNG/WebP, multi-page TIFF); ``pixels`` is the first
+    #: frames in the file (animated PNG/WebP/GIF, multi-page TIFF); ``pixels`` is the first
     frames: int = 1
 
     def __post_init__(self) -> None:

@@ -48,8 +48,9 @@ class MethodInfo:
     scales: tuple[float, ...] | None = None
     trainable: bool = False
     #: LR pixels of context a tile needs on each side for tiled == untiled (None: not tileable).
-    #: A learned method's depends on its network and the scale:
-    #: :func:`superres.inference.receptive_radius` (``superres.list_models`` fills it in).
+    #: A learned method's depends on its network and the scale, so its own info leaves it at 0
+    #: (the networks load lazily): :func:`superres.inference.receptive_radius` gives it per
+    #: scale, and ``superres.list_models`` fills in the widest.
     receptive_radius: int | None = 0
     extra: dict = field(default_factory=dict)
 

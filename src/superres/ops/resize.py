@@ -51,6 +51,7 @@ __all__ = [
     "KERNELS",
     "MAX_SCALE",
     "checked_scale",
+    "uint8_compute_dtype",
 ]
 
 
@@ -274,18 +275,24 @@ def _resize_dim(x: torch.Tensor, plan: ResizePlan1D, dim: int) -> torch.Tensor:
     return out
 
 
-def _float32_exact(kernel: str, factor: float) -> bool:
-    """Whether float32 arithmetic rounds a uint8 resize by ``factor`` as MATLAB's double does:
-    the cubic, linear and box kernels at integer factors and their inverses (the benchmarks'
-    x2..x4 and 1/2..1/4, checked against the 357 MATLAB LR files).  Other factors (2.5, 0.4)
-    and the Lanczos kernels' irrational weights put sums within float32's error of a .5 tie,
-    so they are computed in float64."""
-    if _ALIASES.get(kernel, kernel) not in ("bicubic", "triangle", "box", "nearest"):
-        return False
-    for value in (factor, 1 / factor):
-        if abs(value - round(value)) < 1e-9:
-            return True
-    return False
+#: factors at which float32 arithmetic gives MATLAB's uint8 results (double arithmetic) for the
+#: kernels below: the benchmarks' x2..x4 and 1/2..1/4, checked against the 357 MATLAB LR files
+#: and random images; x6, 1/6 and such already differ
+_FLOAT32_EXACT_FACTORS = (2.0, 3.0, 4.0, 1 / 2, 1 / 3, 1 / 4)
+_FLOAT32_EXACT_KERNELS = ("bicubic", "triangle", "box", "nearest")
+
+
+def uint8_compute_dtype(kernel: str, scale_h: float, scale_w: float) -> torch.dtype:
+    """The arithmetic :func:`imresize_matlab` uses for a uint8 image by default: float32 where it
+    is known to round as MATLAB's double does (cubic, linear and box kernels at x2..x4 and
+    1/2..1/4, twice as fast), else float64 (other factors such as 2.5 or 6, and the Lanczos
+    kernels' irrational weights, put float32 sums on the wrong side of .5 ties)."""
+    if _ALIASES.get(kernel, kernel) not in _FLOAT32_EXACT_KERNELS:
+        return torch.float64
+    for factor in (scale_h, scale_w):
+        if factor != 1 and not any(abs(factor - exact) < 1e-9 for exact in _FLOAT32_EXACT_FACTORS):
+            return torch.float64
+    return torch.float32
 
 
 def _round_to_uint8_range(x: torch.Tensor) -> torch.Tensor:
@@ -335,13 +342,12 @@ def imresize_matlab(
         round_between_passes: round and clip to 0..255 after the first pass.
             Default: True for uint8 input (MATLAB's behaviour), else False.
         compute_dtype: float dtype of the arithmetic.  Default for uint8 input:
-            float32 for the cubic, linear and box kernels at integer factors and
-            their inverses (uint8 values times the kernel weights, summed over a few
-            taps, keep every bit MATLAB's double arithmetic keeps where it matters
-            for rounding: the 357 MATLAB LR files are reproduced exactly), at twice
-            the speed of float64; float64 for other factors such as 2.5 and for the
-            Lanczos kernels, where float32 sums land on the wrong side of a .5 tie
-            for about 1 pixel in 2600.  Otherwise the input dtype.
+            :func:`uint8_compute_dtype` (float32 for the cubic, linear and box kernels
+            at x2..x4 and 1/2..1/4, where it keeps every bit MATLAB's double arithmetic
+            keeps for rounding: the 357 MATLAB LR files are reproduced exactly, at
+            twice the speed; float64 otherwise, where float32 sums land on the wrong
+            side of a .5 tie for about 1 pixel in 2600, so those resizes take about
+            2.4x as long).  Otherwise the input dtype.
 
     Returns:
         The resized tensor, same leading dimensions and dtype as ``image``.
@@ -373,8 +379,7 @@ def imresize_matlab(
     if round_between_passes is None:
         round_between_passes = is_uint8
     if compute_dtype is None:
-        exact = _float32_exact(kernel, scale_h) and _float32_exact(kernel, scale_w)
-        compute_dtype = (torch.float32 if exact else torch.float64) if is_uint8 else image.dtype
+        compute_dtype = uint8_compute_dtype(kernel, scale_h, scale_w) if is_uint8 else image.dtype
     x = image.to(compute_dtype)
     # MATLAB resizes the dimension with the smallest factor first, rows (height) on a tie.
     passes = [("h", scale_h, out_h), ("w", scale_w, out_w)]
