@@ -175,3 +175,13 @@ def test_resize_budget_counts_16_bit_arithmetic_as_wider():
         low, high = (low, mid) if fits(1, mid) else (mid + 1, high)
     # 16-bit pixels are resized in float64, 8-bit ones in float32: well over 1.5 times the memory
     assert fits(1, low) and not fits(2, 3 * low // 2)
+
+
+def test_resize_budget_follows_the_kernel_asked_for(tmp_path, capsys):
+    src = tmp_path / "in.png"
+    Image.fromarray(np.zeros((100, 100, 3), dtype=np.uint8)).save(src)
+    need32 = 3 * (100 * 100 * 4 + 2 * 300 * 300 * 4 + 2 * 300 * 300 * 4 + 300 * 300 * 3)  # x3 in float32
+    argv = ["resize", str(src), str(tmp_path / "out.png"), "-s", "3", "--max-memory", str(need32 + 1)]
+    assert main(argv + ["-k", "lanczos3"]) == 1  # Lanczos: float64, twice the arithmetic
+    assert "memory budget" in capsys.readouterr().err
+    assert main(argv + ["-k", "bicubic"]) == 0

@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from superres.cli.main import main
@@ -128,3 +129,37 @@ def test_the_networks_run_on_the_device_and_the_report_says_so(folder, capsys, m
     report = json.loads(capsys.readouterr().out)
     assert placed == [("vdsr", "cuda", "fp32")]  # only the network is placed; bicubic stays on the CPU
     assert [(r["method"], r.get("device", "cpu")) for r in report["results"]] == [("vdsr", "cuda"), ("bicubic", "cpu")]
+
+
+def test_evaluate_runs_the_networks_on_the_cpu_unless_told(folder, capsys, monkeypatch):
+    import superres.evaluation.benchmark as benchmark
+
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)  # a GPU here: `auto` would take it
+    seen = []
+    monkeypatch.setattr(benchmark, "evaluate", lambda *a, device, **k: seen.append(device) or [])
+    main(["evaluate", "-m", "vdsr", "-d", str(folder), "-s", "2"])
+    assert seen == [torch.device("cpu")]
+
+
+def test_write_card_refuses_every_device_but_the_cpu(folder, capsys, monkeypatch):
+    import superres.evaluation.benchmark as benchmark
+
+    monkeypatch.setattr(benchmark, "evaluate", lambda *a, **k: pytest.fail("evaluation started"))
+    monkeypatch.setattr("torch.backends.mps.is_available", lambda: True)
+    assert main(["evaluate", "-m", "vdsr", "-d", str(folder), "-s", "2", "--device", "mps", "--write-card"]) == 1
+    assert "CPU evaluations only" in capsys.readouterr().err
+
+
+def test_evaluate_picks_the_precision_and_names_the_device_it_runs_on(folder, monkeypatch):
+    from superres.evaluation.benchmark import evaluate, evaluation_precision
+    from superres.inference import device as policy
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(policy, "native_bf16", lambda device: device.type == "cuda")  # bf16 on the GPU only
+    assert (evaluation_precision("default", "auto", "cuda:1"), evaluation_precision("default", "auto")) == ("bf16", "fp32")
+    real = policy.configure_method
+    monkeypatch.setattr(policy, "configure_method",
+                        lambda m, *, device, precision="fp32", **k: real(m, device=torch.device("cpu"), precision=precision))
+    (run,) = evaluate(["default"], [str(folder)], [2.0], device="cuda:1")  # no GPU here: the network runs on the CPU
+    assert (run.precision, run.device, run.to_dict()["device"]) == ("bf16", "cuda:1", "cuda:1")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from PIL import Image
 
-from superres.data.datasets import benchmark_images, find_data_dir, modcrop_multiple, training_images
+from superres.data.datasets import benchmark_images, find_data_dir, list_image_files, modcrop_multiple, training_images
 from superres.errors import DataNotFoundError, InvalidArgumentError
 
 
@@ -84,3 +85,10 @@ def test_training_set_291_is_t91_then_bsd200(layout):
     assert training_images(str(layout / "train" / "BSD200")) == bsd
     with pytest.raises(DataNotFoundError):
         training_images("General100", data_dir=layout)
+
+
+def test_a_folder_lists_every_format_superres_reads(tmp_path):
+    for name in ("a.png", "b.gif", "c.webp"):
+        Image.fromarray(np.zeros((4, 4, 3), dtype=np.uint8)).save(tmp_path / name)
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert [p.name for p in list_image_files(tmp_path)] == ["a.png", "b.gif", "c.webp"]

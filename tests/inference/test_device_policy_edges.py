@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
+import superres
 from superres.errors import InvalidArgumentError
 from superres.inference import device as policy
+from superres.inference import pipeline
+from superres.methods.registry import get_method
 
 
 def test_a_cuda_index_past_the_last_gpu_is_refused(monkeypatch):
@@ -59,11 +63,6 @@ def test_a_network_moved_off_the_cpu_leaves_the_cpus_channels_last_layout(learne
 
 @pytest.mark.parametrize("name, expected", [("glasner", "cpu"), ("bicubic", "cpu"), ("vdsr", "meta")])
 def test_only_networks_get_their_tiles_on_the_device(monkeypatch, name, expected):
-    import numpy as np
-
-    from superres.inference import pipeline
-    from superres.methods.registry import get_method
-
     method = get_method(name)
     if name == "vdsr":
         policy.configure_method(method, device=torch.device("meta"), precision="fp32")
@@ -77,3 +76,64 @@ def test_only_networks_get_their_tiles_on_the_device(monkeypatch, name, expected
     pipeline.upscale_array(pixels, method, 2.0, device=torch.device("meta") if name != "vdsr" else None)
     pipeline.upscale_tensor(torch.zeros(1, 3, 12, 14), method, 2.0, device=torch.device("meta") if name != "vdsr" else None)
     assert [d.type for d in seen] == [expected, expected]
+
+
+def test_a_device_given_for_the_tiles_overrides_the_networks_own(monkeypatch):
+    method = get_method("vdsr")  # its network on the CPU
+    seen = []
+    monkeypatch.setattr(pipeline, "run_tiled", lambda *a, device=None, **k: seen.append(device))
+    pipeline.upscale_array(np.zeros((12, 14, 3), dtype=np.uint16), method, 2.0, device=torch.device("meta"))
+    pipeline.upscale_tensor(torch.zeros(1, 3, 12, 14), method, 2.0, device=torch.device("meta"))
+    assert [d.type for d in seen] == ["meta", "meta"]
+
+
+def test_bf16_asks_about_the_gpu_in_question_not_the_current_one(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    caps = {0: (7, 5), 1: (8, 0)}  # current device 0 is a T4, cuda:1 an A100
+    monkeypatch.setattr(torch.cuda, "get_device_capability",
+                        lambda device=None: caps[0 if device is None else (torch.device(device).index or 0)])
+    assert policy.native_bf16(torch.device("cuda:1")) and not policy.native_bf16(torch.device("cuda:0"))
+
+
+def test_bf16_is_not_native_on_cuda_where_there_is_no_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
+    assert policy.native_bf16(torch.device("cuda")) is False
+
+
+def test_the_network_is_exported_from_a_cpu_copy(learned, monkeypatch):
+    # stand-in for a method on a GPU (needs one to show directly): the copy is moved to the CPU
+    from superres.inference.export import network_for_export
+
+    method, _ = learned("srcnn")
+    moved = []
+    real_cpu = torch.nn.Module.cpu
+    monkeypatch.setattr(torch.nn.Module, "cpu", lambda self: moved.append(self) or real_cpu(self))
+    model = network_for_export(method, 3.0)[0]
+    assert moved and all(p.device.type == "cpu" for p in model.parameters())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_network_on_the_gpu_exports_the_same_file(tmp_path, learned):
+    from superres.inference.export import export_onnx
+
+    method, _ = learned("srcnn")
+    cpu = export_onnx(method, 3.0, tmp_path / "cpu.onnx").read_bytes()
+    policy.configure_method(method, device=torch.device("cuda"), precision="fp32")
+    assert export_onnx(method, 3.0, tmp_path / "gpu.onnx").read_bytes() == cpu
+
+
+def test_upscale_by_name_uses_the_precision_asked_for():
+    image = (torch.rand(1, 3, 10, 12, generator=torch.Generator().manual_seed(0)) * 255).to(torch.uint8)
+    assert not torch.equal(superres.upscale(image, 2, "vdsr", precision="bf16"),
+                           superres.upscale(image, 2, "vdsr", precision="fp32"))
+
+
+def test_upscale_by_name_runs_on_the_device_asked_for(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # "auto" would now mean a GPU
+    placed = []
+    real = policy.configure_method
+    monkeypatch.setattr(pipeline, "configure_method",
+                        lambda m, *, device, **k: placed.append(device) or real(m, device=torch.device("cpu"), **k))
+    superres.upscale(np.zeros((8, 9, 3), dtype=np.uint8), 2, "vdsr", device="cpu")
+    assert placed == [torch.device("cpu")]

@@ -9,10 +9,10 @@ import torch
 
 from superres.degradation.pipelines import bicubic_downscale, gaussian_blur_downsample, make_lr
 from superres.errors import InvalidArgumentError
-from superres.evaluation.metrics import protocol_metrics, psnr, ssim
+from superres.evaluation.metrics import gaussian_window, protocol_metrics, psnr, ssim
 from superres.ops.color import rgb_to_y_bt601, round_half_away
 from superres.ops.crop import modcrop, shave
-from superres.ops.resize import imresize_matlab
+from superres.ops.resize import imresize_matlab, uint8_compute_dtype
 
 
 @pytest.mark.parametrize("dtype", [torch.int16, torch.int32, torch.bool])
@@ -178,3 +178,41 @@ def test_metric_settings_may_be_numpy_or_tensor_numbers_but_not_flags():
     for bad in ({"window_size": True}, {"data_range": True}, {"data_range": float("inf")}, {"data_range": torch.ones(2)}):
         with pytest.raises(InvalidArgumentError):
             ssim(a, b, **{"data_range": 1.0, **bad})
+
+
+@pytest.mark.parametrize("kernel, scale_h, scale_w, dtype", [
+    ("bicubic", 1, 3, torch.float32),        # an unchanged side is exact
+    ("cubic", 2, 2, torch.float32),          # aliases are the kernels they name
+    ("bilinear", 1 / 4, 1 / 4, torch.float32),
+    ("bicubic", 2.0005, 2, torch.float64),   # near a checked factor is not at it
+    ("bicubic", 2, 2.5, torch.float64),      # either side decides
+    ("lanczos3", 2, 2, torch.float64),
+])
+def test_uint8_compute_dtype(kernel, scale_h, scale_w, dtype):
+    assert uint8_compute_dtype(kernel, scale_h, scale_w) == dtype
+
+
+def test_float_input_is_resized_in_its_own_dtype():
+    image = torch.rand(1, 3, 20, 22, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(imresize_matlab(image, 2.5), imresize_matlab(image, 2.5, compute_dtype=torch.float32))
+
+
+def test_gaussian_blur_takes_the_scale_as_a_numeric_string():
+    from superres.degradation.pipelines import gaussian_blur_downsample
+
+    hr = torch.rand(1, 1, 12, 12, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(gaussian_blur_downsample(hr, "3.0"), gaussian_blur_downsample(hr, 3))
+
+
+def test_a_data_range_without_a_value_gets_the_one_line_error():
+    a = torch.rand(1, 1, 16, 16)
+    with pytest.raises(InvalidArgumentError, match="data_range"):
+        ssim(a, a, data_range=torch.tensor(1.0, device="meta"))  # float() raises RuntimeError
+
+
+def test_a_window_size_may_be_any_integer_like_value():
+    class Eleven:
+        def __index__(self):
+            return 11
+
+    assert torch.equal(gaussian_window(Eleven()), gaussian_window(11))
