@@ -15,7 +15,10 @@ The policy, in one place:
   capability 8 or later, an x86 CPU with AVX512-BF16 or AMX) and the method is ``default``
   (whose bf16 quality is measured: it about doubles the convolution
   throughput for no measurable loss, docs/models.md), and fp32 for named
-  methods and where bf16 would be emulated and slower.  Only learned
+  methods and where bf16 would be emulated and slower.  fp32 on a CUDA GPU is
+  torch's: its cuDNN convolutions use TF32 on compute capability 8 and later
+  unless ``torch.backends.cudnn.allow_tf32`` is False (why ``superres evaluate``
+  keeps the cards' scores to the CPU).  Only learned
   methods have a network, so the option changes nothing for the others;
 * where things run: a learned method's tiles go to ``device`` (its network, colour
   conversion and bicubic parts run there); every other method computes on the CPU;
