@@ -73,12 +73,9 @@ def check_resize_size(height: int, width: int, channels: int, itemsize: int, out
     # the resize's arithmetic (8-bit: float32 or float64 by kernel and factor, 16-bit: float64):
     # the input copy, the first pass and its padded copy, the second pass and its interleaved
     # copy, then the output and the writer's copies of it.
-    import torch
-
     from superres.ops.resize import uint8_compute_dtype
 
-    eight_bit = uint8_compute_dtype(kernel, out_h / height, out_w / width) if itemsize == 1 else torch.float64
-    compute = torch.finfo(eight_bit).bits // 8
+    compute = uint8_compute_dtype(kernel, out_h / height, out_w / width).itemsize if itemsize == 1 else 8
     between = max(height, out_h) * max(width, out_w)
     need = channels * (height * width * compute + 2 * between * compute + 2 * out_h * out_w * compute
                        + out_h * out_w * itemsize * (1 + OUTPUT_COPIES))

@@ -73,10 +73,10 @@ def gaussian_blur_downsample(hr: torch.Tensor, scale: int, *, sigma: float | Non
     Float input in [0, 1] -> float output; uint8 input is rounded back to uint8.
     """
     try:
-        value = checked_scale(scale)
+        value: float | None = checked_scale(scale)
     except InvalidArgumentError:
-        value = 0.5  # not a number, or out of range: refused below with this function's own words
-    if not value.is_integer():
+        value = None  # not a number, or out of range: refused below with this function's own words
+    if value is None or not value.is_integer():
         raise InvalidArgumentError(f"gaussian blur + subsample needs an integer scale from 2 to {MAX_SCALE}, got {scale}")
     scale = int(value)
     sigma = 0.4 * scale if sigma is None else float(sigma)
