@@ -40,6 +40,18 @@ def test_a_transparent_gif_reads_with_alpha(tmp_path):
     assert pixels.shape == (18, 22, 4) and palette_zero.any() and (pixels[..., 3] == 255).any()
 
 
+def test_a_gray_gif_upscales_to_a_gray_png(tmp_path):
+    gray = (np.random.default_rng(2).random((18, 22)) * 255).astype(np.uint8)
+    quantized = Image.fromarray(gray).convert("RGB").quantize(16)  # mode P, a palette of grays
+    quantized.save(tmp_path / "gray.gif")
+    assert Image.open(tmp_path / "gray.gif").mode == "P"
+    image = read_image(tmp_path / "gray.gif")
+    assert image.mode == "L"
+    np.testing.assert_array_equal(image.pixels[..., 0], np.asarray(quantized.convert("L")))
+    assert main(["upscale", str(tmp_path / "gray.gif"), "-s", "2", "-m", "bicubic"]) == 0
+    assert Image.open(tmp_path / "gray_x2.png").mode == "L"
+
+
 def test_gif_is_not_written_and_says_so():
     with pytest.raises(ImageWriteError, match="GIF is read but not written"):
         check_extension("out.gif")

@@ -378,6 +378,37 @@ def test_palette_with_alpha_per_entry_becomes_rgba(tmp_path: Path) -> None:
     np.testing.assert_array_equal(loaded.pixels[0], [[255, 0, 0, 128], [0, 0, 255, 255]])
 
 
+def test_palette_of_grays_becomes_gray(tmp_path: Path) -> None:
+    # a palette says nothing about colour: all-gray pixels are one channel, not three equal ones
+    im = Image.new("P", (3, 2))
+    im.putpalette([0, 0, 0, 90, 90, 90, 255, 255, 255, 200, 0, 0])  # entry 3 red, unused
+    im.putdata([0, 1, 2, 2, 1, 0])
+    im.save(tmp_path / "p.png")
+    loaded = read_image(tmp_path / "p.png")
+    assert loaded.mode == "L"
+    np.testing.assert_array_equal(loaded.pixels[..., 0], [[0, 90, 255], [255, 90, 0]])
+
+
+def test_palette_of_grays_with_transparency_becomes_gray_alpha(tmp_path: Path) -> None:
+    im = Image.new("P", (2, 1))
+    im.putpalette([40, 40, 40, 250, 250, 250])
+    im.putdata([0, 1])
+    im.save(tmp_path / "p.png", transparency=bytes([128, 255]))
+    loaded = read_image(tmp_path / "p.png")
+    assert loaded.mode == "LA"
+    np.testing.assert_array_equal(loaded.pixels[0], [[40, 128], [250, 255]])
+
+
+def test_palette_with_one_coloured_pixel_stays_rgb(tmp_path: Path) -> None:
+    im = Image.new("P", (2, 2))
+    im.putpalette([10, 10, 10, 10, 10, 11])
+    im.putdata([0, 0, 0, 1])
+    im.save(tmp_path / "p.png")
+    loaded = read_image(tmp_path / "p.png")
+    assert loaded.mode == "RGB"
+    np.testing.assert_array_equal(loaded.pixels[1, 1], [10, 10, 11])
+
+
 def test_colour_key_on_rgb_and_gray_becomes_alpha(tmp_path: Path) -> None:
     rgb = random_pixels(3, 3, 3)
     rgb[1, 1] = (7, 8, 9)

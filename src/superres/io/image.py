@@ -8,7 +8,9 @@ Format notes (what is kept and what is not):
 * Reading: PNG, JPEG, BMP, TIFF, WebP and GIF only (other Pillow plugins are not
   even tried, so e.g. an EPS file never reaches Ghostscript); of an animation or a
   multi-page file, the first frame. GIF is not written. Palette images
-  become RGB, or RGBA when the palette has transparency; a single transparent
+  become RGB, or RGBA when the palette has transparency, and L or LA when every
+  colour the image uses is gray (a palette says nothing about colour, so a gray
+  GIF would otherwise come back as three equal channels); a single transparent
   colour (PNG ``tRNS``) on L/RGB becomes an alpha channel; CMYK and other
   colour spaces become 8-bit RGB; ``'1'`` becomes L. The EXIF orientation is
   applied, so the array is upright and the returned EXIF says orientation 1.
@@ -423,8 +425,10 @@ def _pillow_to_array(im: Image.Image) -> np.ndarray:
     elif mode == "1":
         arr = np.asarray(im.convert("L"))
     elif mode == "P":
-        arr = np.asarray(im.convert("RGBA" if "transparency" in im.info else "RGB"))
-    elif mode in ("PA", "RGBa"):
+        arr = _gray_if_neutral(np.asarray(im.convert("RGBA" if "transparency" in im.info else "RGB")))
+    elif mode == "PA":
+        arr = _gray_if_neutral(np.asarray(im.convert("RGBA")))
+    elif mode == "RGBa":
         arr = np.asarray(im.convert("RGBA"))
     elif mode == "La":
         arr = np.asarray(im.convert("LA"))
@@ -433,6 +437,14 @@ def _pillow_to_array(im: Image.Image) -> np.ndarray:
     else:
         raise _Unreadable(f"pixel mode {mode!r} is not supported")
     return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+def _gray_if_neutral(arr: np.ndarray) -> np.ndarray:
+    """A palette image's RGB(A) pixels as L(A) when every pixel has R == G == B."""
+    red, green, blue = arr[..., 0], arr[..., 1], arr[..., 2]
+    if not (np.array_equal(red, green) and np.array_equal(red, blue)):
+        return arr
+    return np.ascontiguousarray(arr[..., [0, 3]] if arr.shape[-1] == 4 else red)
 
 
 # Gray PNGs below 8 bits are scaled to 0..255 by Pillow, but their tRNS key is not.
