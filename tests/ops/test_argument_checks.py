@@ -12,7 +12,7 @@ from superres.errors import InvalidArgumentError
 from superres.evaluation.metrics import gaussian_window, protocol_metrics, psnr, ssim
 from superres.ops.color import rgb_to_y_bt601, round_half_away
 from superres.ops.crop import modcrop, shave
-from superres.ops.resize import imresize_matlab, uint8_compute_dtype
+from superres.ops.resize import _round_to_uint8_range, imresize_matlab, uint8_compute_dtype
 
 
 @pytest.mark.parametrize("dtype", [torch.int16, torch.int32, torch.bool])
@@ -216,3 +216,12 @@ def test_a_window_size_may_be_any_integer_like_value():
             return 11
 
     assert torch.equal(gaussian_window(Eleven()), gaussian_window(11))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_uint8_store_of_resize_rounds_exactly_next_to_one_half(dtype):
+    # floor(x + 0.5) rounds the sum first: the largest value below 0.5 came out as 1
+    below_half = torch.nextafter(torch.tensor(0.5, dtype=dtype), torch.tensor(0.0, dtype=dtype))
+    values = torch.tensor([-3.0, -0.5, below_half.item(), 0.5, 1.5, 254.5, 255.4, 300.0], dtype=dtype)
+    stored = _round_to_uint8_range(values.clone())
+    assert stored.tolist() == [0.0, 0.0, 0.0, 1.0, 2.0, 255.0, 255.0, 255.0]

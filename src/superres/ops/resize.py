@@ -298,10 +298,13 @@ def uint8_compute_dtype(kernel: str, scale_h: float, scale_w: float) -> torch.dt
 def _round_to_uint8_range(x: torch.Tensor) -> torch.Tensor:
     """MATLAB's uint8 store: round half away from zero, then saturate to 0..255 (in place).
 
-    For values that end up in 0..255 half-away-from-zero is floor(x + 0.5), and every
-    negative value saturates to 0 either way, so one in-place pass suffices.
+    Saturating first is safe (every negative value ends at 0, every value above 255 at 255),
+    and then half away from zero is half up. Not ``floor(x + 0.5)``: the sum rounds, so
+    0.49999997 (float32) would become 1; the fractional part ``x - floor(x)`` is exact.
     """
-    return x.add_(0.5).floor_().clamp_(0, 255)
+    x.clamp_(0, 255)
+    rounds_up = (x - torch.floor(x)) >= 0.5
+    return x.floor_().add_(rounds_up)
 
 
 def _as_pair(value, what: str) -> tuple:
