@@ -16,14 +16,21 @@ def _eight_bit(*shape: int, seed: int = 0) -> torch.Tensor:
     return torch.randint(0, 256, shape, generator=g).float() / 255
 
 
-@pytest.mark.parametrize("name, scale", [("bicubic", 3.0), ("lanczos3", 2.0), ("btv", 2.0), ("selfex", 2.0)])
+_PER_IMAGE_OPTIONS = {"btv": {"iterations": 8}, "gpp": {"iterations": 5}}
+
+
+@pytest.mark.parametrize(
+    "name, scale",
+    [("bicubic", 3.0), ("lanczos3", 2.0), ("btv", 2.0), ("selfex", 2.0), ("gpp", 2.0), ("glasner", 2.0), ("scsr", 3.0)],
+)
 def test_each_image_of_a_batch_gets_what_it_gets_alone(name, scale):
     # bicubic: an 8-bit image goes MATLAB's uint8 way, a float one the float way, even
-    # beside each other; btv: its own step sizes; selfex: its own random draws
-    size = (1, 1, 12, 14) if name in ("btv", "selfex") else (1, 3, 12, 14)
+    # beside each other; btv, gpp: their own step sizes; selfex: its own random draws;
+    # glasner, scsr: their own back-projection (all through methods.base.each_image)
+    size = (1, 3, 12, 14) if name in ("bicubic", "lanczos3") else (1, 1, 12, 14)
     eight_bit = _eight_bit(*size)
     other = torch.rand(*size, generator=torch.Generator().manual_seed(1))
-    method = get_method(name, **({"iterations": 8} if name == "btv" else {}))
+    method = get_method(name, **_PER_IMAGE_OPTIONS.get(name, {}))
     batch = method.upscale(torch.cat([eight_bit, other]), scale)
     for i, alone in enumerate((eight_bit, other)):
         torch.testing.assert_close(batch[i : i + 1], method.upscale(alone, scale), rtol=0, atol=1e-6)

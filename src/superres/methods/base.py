@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Callable, Literal
 
 import torch
 
@@ -27,7 +27,7 @@ from superres.ops.color import rgb_to_ycbcr_bt601, round_half_away, ycbcr_bt601_
 from superres.ops.crop import check_image_tensor
 from superres.ops.resize import MAX_SCALE, checked_scale, imresize_matlab, output_size_for_scale
 
-__all__ = ["MAX_SCALE", "MethodInfo", "SRMethod", "YChannelMethod", "checked_scale", "output_size"]
+__all__ = ["MAX_SCALE", "MethodInfo", "SRMethod", "YChannelMethod", "checked_scale", "each_image", "output_size"]
 
 Family = Literal[
     "interpolation", "reconstruction", "example-based", "self-similarity", "sparse-coding", "cnn"
@@ -53,6 +53,13 @@ class MethodInfo:
     #: scale, and ``superres.list_models`` fills in the widest.
     receptive_radius: int | None = 0
     extra: dict = field(default_factory=dict)
+
+
+def each_image(batch: torch.Tensor, upscale_one: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """``upscale_one`` on each ``(1, C, H, W)`` image of ``batch``, concatenated: for methods
+    whose result must not depend on the rest of the batch (a solver's own step sizes, a
+    random stream, an 8-bit decision), so that every image gets exactly what it gets alone."""
+    return torch.cat([upscale_one(batch[b : b + 1]) for b in range(batch.shape[0])])
 
 
 def output_size(height: int, width: int, scale: float) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from superres.methods.base import MethodInfo, SRMethod
+from superres.methods.base import MethodInfo, SRMethod, each_image
 from superres.ops.resize import imresize_matlab
 
 __all__ = ["InterpolationMethod", "is_uint8_valued"]
@@ -56,7 +56,7 @@ class InterpolationMethod(SRMethod):
         # decided per image: one float image in a batch must not change how the others are resized
         eight_bit = [is_uint8_valued(item) for item in lr]
         if len(set(eight_bit)) > 1:
-            return torch.cat([self._upscale(item[None], scale) for item in lr])
+            return each_image(lr, lambda image: self._upscale(image, scale))
         if eight_bit[0]:
             lr8 = torch.round(lr * 255).to(torch.uint8)
             return imresize_matlab(lr8, scale, kernel=self.kernel).to(lr.dtype) / 255

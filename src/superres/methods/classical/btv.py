@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import torch
 
-from superres.methods.base import MethodInfo, YChannelMethod
+from superres.methods.base import MethodInfo, YChannelMethod, each_image
 from superres.methods.classical.back_projection import _downscale_to
 from superres.ops.resize import imresize_matlab
 
@@ -135,11 +135,11 @@ class BTV(YChannelMethod):
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
         """Solve the BTV problem for each image of the batch (each its own step sizes, as
         alone); the last one's energies are kept in ``last_energies``."""
-        outs = []
-        for b in range(y.shape[0]):
-            x, self.last_energies = btv_solve(y[b : b + 1].to(torch.float32), scale, **self.options)
-            outs.append(x)
-        return torch.cat(outs).to(y.dtype)
+        def solve(image: torch.Tensor) -> torch.Tensor:
+            x, self.last_energies = btv_solve(image.to(torch.float32), scale, **self.options)
+            return x
+
+        return each_image(y, solve).to(y.dtype)
 
 
 def btv(**options) -> BTV:

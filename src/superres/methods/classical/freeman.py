@@ -49,7 +49,7 @@ import torch.nn.functional as F
 
 from superres.data.datasets import cache_dir
 from superres.errors import InvalidArgumentError
-from superres.methods.base import MethodInfo, YChannelMethod
+from superres.methods.base import MethodInfo, YChannelMethod, each_image
 from superres.methods.classical._patches import fold_average, knn_search, unfold_patches
 from superres.methods.classical.back_projection import back_project
 from superres.ops.resize import imresize_matlab
@@ -249,9 +249,9 @@ class Freeman(YChannelMethod):
         """Bicubic plus the high band of the best-fitting database patches (raster order), then back-projection."""
         s = int(scale)
         db_mid, db_high = self.database(s)
-        outs = []
-        for b in range(y.shape[0]):
-            lr = y[b : b + 1].to(torch.float32)
+
+        def upscale_one(image: torch.Tensor) -> torch.Tensor:
+            lr = image.to(torch.float32)
             up = imresize_matlab(lr, scale)
             h, w = up.shape[-2:]
             # pad so that the 5x5 grid of step 4 covers the image, plus the mid patch's border
@@ -277,8 +277,9 @@ class Freeman(YChannelMethod):
             choice = choose_raster(dist, cand, (rows, cols), self.alpha, HIGH - step)
             high = cand[torch.arange(len(choice)), choice].reshape(len(choice), -1)
             detail = fold_average(high, (ph, pw), HIGH, step)[..., :h, :w]
-            outs.append(back_project(up + self.detail_gain * detail, lr, scale, iterations=self.bp_iterations))
-        return torch.cat(outs).to(y.dtype)
+            return back_project(up + self.detail_gain * detail, lr, scale, iterations=self.bp_iterations)
+
+        return each_image(y, upscale_one).to(y.dtype)
 
 
 def freeman(**options) -> Freeman:

@@ -48,7 +48,7 @@ from typing import Callable, Iterator
 
 import torch
 
-from superres.methods.base import MethodInfo, YChannelMethod
+from superres.methods.base import MethodInfo, YChannelMethod, each_image
 from superres.methods.classical._patches import fold_average, local_window_search, step_sizes, unfold_patches
 from superres.methods.classical.back_projection import back_project
 from superres.ops.resize import imresize_matlab
@@ -103,15 +103,15 @@ def upscale_in_steps(
 ) -> torch.Tensor:
     """Upscale ``(B, 1, H, W)`` ``y`` in equal steps of about ``step``: ``step_fn(image, size)``
     then ``bp_iterations`` of back-projection onto ``y`` after each, twice as many at the end."""
-    outs = []
-    for b in range(y.shape[0]):
-        lr = y[b : b + 1].to(torch.float32)
+    def upscale_one(image: torch.Tensor) -> torch.Tensor:
+        lr = image.to(torch.float32)
         x = lr
         for size in step_sizes(lr.shape[-2], lr.shape[-1], scale, step):
             x = step_fn(x, size)
             x = back_project(x, lr, size[0] / lr.shape[-2], iterations=bp_iterations)
-        outs.append(back_project(x, lr, scale, iterations=2 * bp_iterations))
-    return torch.cat(outs).to(y.dtype)
+        return back_project(x, lr, scale, iterations=2 * bp_iterations)
+
+    return each_image(y, upscale_one).to(y.dtype)
 
 
 def glasner_step(

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from superres.methods.base import MethodInfo, YChannelMethod
+from superres.methods.base import MethodInfo, YChannelMethod, each_image
 from superres.methods.classical.back_projection import _downscale_to
 from superres.ops.resize import imresize_matlab
 
@@ -191,13 +191,13 @@ class GPP(YChannelMethod):
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
         """Solve :func:`gpp_solve` for each image of the batch; the last one's energies are kept in ``last_energies``."""
-        outs = []
-        for b in range(y.shape[0]):
+        def solve(image: torch.Tensor) -> torch.Tensor:
             x, self.last_energies = gpp_solve(
-                y[b : b + 1].to(torch.float64), scale, beta=self.beta, iterations=self.iterations, **self.profile_options
+                image.to(torch.float64), scale, beta=self.beta, iterations=self.iterations, **self.profile_options
             )
-            outs.append(x)
-        return torch.cat(outs).to(y.dtype)
+            return x
+
+        return each_image(y, solve).to(y.dtype)
 
 
 def gpp(**options) -> GPP:

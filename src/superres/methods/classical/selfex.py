@@ -53,7 +53,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from superres.methods.base import MethodInfo, YChannelMethod
+from superres.methods.base import MethodInfo, YChannelMethod, each_image
 from superres.methods.classical._patches import fold_average, local_window_search, unfold_patches
 from superres.methods.classical.glasner import _grid_centres, example_pairs, upscale_in_steps
 from superres.ops.resize import imresize_matlab
@@ -283,12 +283,12 @@ class SelfEx(YChannelMethod):
         Every image of the batch starts its own generator from ``seed``, so it gets
         exactly what it gets alone.
         """
-        outs = []
-        for b in range(y.shape[0]):
+        def upscale_one(image: torch.Tensor) -> torch.Tensor:
             generator = torch.Generator().manual_seed(self.seed)
             step_fn = functools.partial(selfex_step, generator=generator, **self.options)
-            outs.append(upscale_in_steps(y[b : b + 1], scale, step_fn, step=self.step, bp_iterations=self.bp_iterations))
-        return torch.cat(outs)
+            return upscale_in_steps(image, scale, step_fn, step=self.step, bp_iterations=self.bp_iterations)
+
+        return each_image(y, upscale_one)
 
 
 def selfex(**options) -> SelfEx:

@@ -40,7 +40,7 @@ import math
 import torch
 
 from superres.errors import InvalidArgumentError, WeightsError
-from superres.methods.base import MethodInfo, YChannelMethod
+from superres.methods.base import MethodInfo, YChannelMethod, each_image
 from superres.methods.classical.back_projection import back_project
 from superres.methods.sparse_coding.features import extract_patches, gradient_features, patch_grid
 from superres.methods.sparse_coding.solvers import lasso_working_set
@@ -215,18 +215,17 @@ class SparseCodingSR(YChannelMethod):
         """Yang et al.'s reconstruction of each image: at ``scale`` at once, or in :meth:`x2_steps` then back-projection."""
         high, low = self.dictionary(scale)
         steps = self.x2_steps(scale)
-        out = []
-        for b in range(y.shape[0]):
-            lr = y[b:b + 1].to(torch.float64) * 255
-            if steps:
-                sr = lr
-                for _ in range(steps):  # each step's output is an 8-bit image, as Yang's code writes it
-                    sr = round_half_away(sparse_code_upscale(sr, 2.0, high, low, **self.options)).clamp(0, 255)
-                sr = back_project(sr, lr, scale, iterations=self.options["backprojection_iterations"])
-            else:
-                sr = sparse_code_upscale(lr, scale, high, low, **self.options)
-            out.append(sr / 255)
-        return torch.cat(out).to(y.dtype)
+
+        def upscale_one(image: torch.Tensor) -> torch.Tensor:
+            lr = image.to(torch.float64) * 255
+            if not steps:
+                return sparse_code_upscale(lr, scale, high, low, **self.options) / 255
+            sr = lr
+            for _ in range(steps):  # each step's output is an 8-bit image, as Yang's code writes it
+                sr = round_half_away(sparse_code_upscale(sr, 2.0, high, low, **self.options)).clamp(0, 255)
+            return back_project(sr, lr, scale, iterations=self.options["backprojection_iterations"]) / 255
+
+        return each_image(y, upscale_one).to(y.dtype)
 
 
 def scsr(*, weights: dict[float, str] | str | None = None, **options) -> SparseCodingSR:
