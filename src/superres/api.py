@@ -87,15 +87,14 @@ def list_models() -> list[MethodInfo]:
 
     from superres.inference import receptive_radius
     from superres.methods.learned import LearnedMethod
-    from superres.methods.registry import get_method, list_methods
+    from superres.methods.registry import available_methods
 
     infos = []
-    for info in list_methods():
-        if info.trainable:
-            method = get_method(info.name)
-            if isinstance(method, LearnedMethod):  # the network decides, once loaded
-                radii = [receptive_radius(method, s) for s in (info.scales or (1 + 1e-6, 2.0, 3.0, 4.0))]
-                info = replace(info, receptive_radius=None if None in radii else max(radii))
+    for method in available_methods():
+        info = method.info
+        if isinstance(method, LearnedMethod):  # the network decides, once loaded
+            radii = [receptive_radius(method, s) for s in (info.scales or (1 + 1e-6, 2.0, 3.0, 4.0))]
+            info = replace(info, receptive_radius=None if None in radii else max(radii))
         infos.append(info)
     return infos
 

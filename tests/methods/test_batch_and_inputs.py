@@ -68,6 +68,23 @@ def test_list_models_gives_a_learned_networks_real_context():
     assert infos["bicubic"].receptive_radius == 2 and infos["ibp"].receptive_radius is None
 
 
+def test_list_models_builds_each_method_once(monkeypatch):
+    from collections import Counter
+
+    from superres.methods import registry
+
+    built = Counter()
+    real_get_method = registry.get_method
+
+    def counting_get_method(name, **options):
+        built[name] += 1
+        return real_get_method(name, **options)
+
+    monkeypatch.setattr(registry, "get_method", counting_get_method)
+    names = [info.name for info in superres.list_models()]
+    assert "vdsr" in names and set(built) >= set(names) and max(built.values()) == 1
+
+
 def test_btv_keeps_the_input_dtype():
     out = get_method("btv", iterations=2).upscale(torch.rand(1, 1, 8, 8, dtype=torch.float64), 2)
     assert out.dtype == torch.float64

@@ -27,8 +27,8 @@ from superres.methods.base import MethodInfo, SRMethod
 from superres.plugins import METHODS_GROUP, add_plugins
 
 __all__ = [
-    "METHODS", "get_method", "list_methods", "method_info", "method_label", "resolve_method_name", "split_method_spec",
-    "unavailable_methods",
+    "METHODS", "available_methods", "get_method", "list_methods", "method_info", "method_label", "resolve_method_name",
+    "split_method_spec", "unavailable_methods",
 ]
 
 METHODS: dict[str, str] = {
@@ -122,10 +122,15 @@ def method_info(name: str) -> MethodInfo:
     return get_method(name).info
 
 
+def available_methods() -> list[SRMethod]:
+    """Every registered method that can be built here, built with its defaults (weights load
+    lazily), in table order (:func:`unavailable_methods` says why the others cannot)."""
+    return [method for method in _probe_methods().values() if not isinstance(method, str)]
+
+
 def list_methods() -> list[MethodInfo]:
-    """Infos of every registered method that can be built here, in table order
-    (:func:`unavailable_methods` says why the others cannot)."""
-    return [info for info in _probe_methods().values() if isinstance(info, MethodInfo)]
+    """Infos of :func:`available_methods`, in table order."""
+    return [method.info for method in available_methods()]
 
 
 def unavailable_methods() -> dict[str, str]:
@@ -134,12 +139,12 @@ def unavailable_methods() -> dict[str, str]:
     return {name: reason for name, reason in _probe_methods().items() if isinstance(reason, str)}
 
 
-def _probe_methods() -> dict[str, MethodInfo | str]:
+def _probe_methods() -> dict[str, SRMethod | str]:
     add_plugins(METHODS, METHODS_GROUP)
-    found: dict[str, MethodInfo | str] = {}
+    found: dict[str, SRMethod | str] = {}
     for name in METHODS:
         try:
-            found[name] = method_info(name)
+            found[name] = get_method(name)
         except SuperresError as exc:
             found[name] = str(exc)
     return found
