@@ -279,3 +279,82 @@ def test_dictionary_start_file_rebuilds_and_keeps_the_ista_weights(tmp_path, dat
     for name in ("H.weight", "W.weight", "S.weight", "theta", "G.weight"):
         torch.testing.assert_close(model.state_dict()[name], reference.state_dict()[name])
     torch.testing.assert_close(model.Dx.weight, reference.Dx.weight * (gain / 2))
+
+
+# ----- denorm="patch": the paper's (Yang's lin_scale, the SCN authors' test code) -------------
+
+
+def test_patch_contrast_is_the_norm_of_the_mean_removed_window():
+    model = SCN(atoms=8, hr_patch=5, denorm="patch").double()
+    x = _image(12, 14, seed=4)
+    contrast = model.patch_contrast(x)[0, 0]
+    for y, col in ((2, 2), (6, 9), (9, 11)):  # windows inside the image
+        window = x[0, 0, y - 2 : y + 3, col - 2 : col + 3]
+        torch.testing.assert_close(contrast[y, col], (window - window.mean()).norm(), rtol=1e-9, atol=2e-4)
+
+
+def test_patch_denorm_takes_only_dx_s_direction_and_the_input_s_contrast():
+    high, low = _coupled_dictionary()
+    model = SCN.from_dictionary(high, low, denorm="patch", contrast=1.1).double()
+    x = _image(16, 15, seed=5)
+    out = model(x)
+    model.Dx.weight.data.mul_(7.0)  # a longer Dx changes nothing: its direction is all that counts
+    torch.testing.assert_close(model(x), out, rtol=0, atol=1e-7)
+    # each patch: mean + 1.1 * ||mean-removed input patch|| * unit(Dx z), aggregated by G
+    u, _ = model.normalised_features(x)
+    detail = model.Dx(model.codes(u))
+    unit = detail / detail.norm(dim=1, keepdim=True).clamp(min=1e-300)  # codes of 0: the mean alone
+    patches = model.patch_mean(x) + 1.1 * model.patch_contrast(x) * unit
+    torch.testing.assert_close(out, model.aggregate(patches), rtol=0, atol=1e-6)
+    # and it is not the feature-norm scaling of the default
+    feature = SCN.from_dictionary(high, low).double()
+    assert (feature(x) - out).abs().max() > 1e-3
+
+
+def test_patch_denorm_keeps_a_flat_image_flat_with_finite_gradients():
+    high, low = _coupled_dictionary()
+    model = SCN.from_dictionary(high, low, denorm="patch").double()
+    flat = torch.full((1, 1, 13, 16), 0.42, dtype=torch.float64, requires_grad=True)
+    out = model(flat)
+    torch.testing.assert_close(out, flat.detach(), rtol=0, atol=1e-6)
+    out.sum().backward()
+    assert torch.isfinite(flat.grad).all() and all(torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_denorm_is_checked_and_reaches_every_scn_of_a_cascade():
+    with pytest.raises(Exception, match="denorm must be one of feature, patch"):
+        SCN(denorm="image")
+    with pytest.raises(Exception, match="contrast must be above 0"):
+        SCN(denorm="patch", contrast=0)
+    cascade = CascadeSCN(atoms=8, distinct=2, denorm="patch", contrast=1.2)
+    assert [(net.denorm, net.contrast) for net in cascade.scn] == [("patch", 1.2), ("patch", 1.2)]
+    with pytest.raises(Exception, match="calibrate_gain fits the output of denorm='feature'"):
+        SCN(atoms=8, denorm="patch").calibrate_gain(_image(9, 9), _image(9, 9))
+
+
+def test_a_patch_denorm_start_file_records_its_denorm_and_fits_no_gain(tmp_path):
+    from superres.models.scn import write_dictionary_start
+
+    high, low = _coupled_dictionary(atoms=32)
+    dictionary = save_weights(tmp_path / "dict.safetensors", {"high": high.float(), "low": low.float()},
+                              {"architecture": "coupled-dictionary", "method": "scn-init", "scales": [2]})
+    path, gain = write_dictionary_start(dictionary, tmp_path / "start.safetensors", 2, denorm="patch", contrast=1.1)
+    model, card = model_from_weights(str(path))
+    assert gain is None and card["model_args"]["denorm"] == "patch" and card["training"]["calibration"] == "none"
+    assert model.denorm == "patch" and model.contrast == 1.1
+    reference = SCN.from_dictionary(high.float(), low.float(), denorm="patch")
+    x = _image(10, 10).float()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), reference(x))
+
+
+def test_a_start_made_with_another_denorm_is_refused(tmp_path):
+    from superres.errors import WeightsError
+
+    patch = SCN(atoms=8, denorm="patch")
+    card = {"architecture": "scn", "model_args": {"atoms": 8, "denorm": "patch"}}
+    with pytest.raises(WeightsError, match="made with denorm='patch'"):
+        SCN(atoms=8).load_initial_weights(patch.state_dict(), card)
+    with pytest.raises(WeightsError, match="made with denorm='feature'"):
+        CascadeSCN(atoms=8, denorm="patch").load_initial_weights(SCN(atoms=8).state_dict(), {"architecture": "scn"})
+    SCN(atoms=8, denorm="patch").load_initial_weights(patch.state_dict(), card)  # the same meaning loads

@@ -23,10 +23,16 @@ in [0, 1]); with ``p = hr_patch`` and ``r = p // 2``:
    (:func:`~superres.methods.sparse_coding.solvers.soft_threshold`).
 4. **Dx**: a 1x1 convolution from the code to the ``p x p`` HR patch at every
    pixel (channel ``i * p + j`` is the pixel at offset ``(i - r, j - r)``).
-5. **De-normalisation**: patch = ``n * Dx z + mean``, where ``mean`` is the
-   mean of ``x`` over the ``p x p`` window centred there: the prediction is
-   homogeneous in the patch contrast, as Yang's (which rescales to the norm
-   of the mean-removed patch) and SCN's.
+5. **De-normalisation**, two ways (``denorm``), ``mean`` being the mean of
+   ``x`` over the ``p x p`` window centred there; both make the prediction
+   homogeneous in the patch contrast:
+
+   * ``"feature"`` (default, the shipped weights): patch = ``n * Dx z + mean``,
+     the feature norm ``n`` of step 2 times the predicted patch;
+   * ``"patch"`` (Yang's ``lin_scale`` and the SCN authors' released test code):
+     ``Dx z`` scaled to unit norm, times ``contrast`` (their 1.1; Yang's
+     ``scsr`` uses 1.2) times the norm of ``x``'s mean-removed ``p x p`` patch,
+     plus ``mean``: Dx gives only the direction of the HR patch.
 6. **G**, patch combination: a ``p x p`` convolution from the ``p^2``
    patch channels to one, initialised to the average of the ``p^2``
    overlapping predictions of each pixel (learnable).
@@ -84,6 +90,13 @@ __all__ = ["SCN", "CascadeSCN", "yang_feature_filters", "averaging_kernel", "wri
 YANG_LAMBDA = 0.2
 #: threshold scale of the random start (a random dictionary with lambda 0.2 codes almost nothing)
 RANDOM_LAMBDA = 0.05
+#: how a predicted patch gets its contrast back (:class:`SCN`, step 5 of the module docstring)
+DENORMS = ("feature", "patch")
+#: ``denorm="patch"``: floor of the input patch's contrast (1/10000 of the [0, 1] range; a flat
+#: patch has none to give, and the floor keeps the square root's gradient finite there) and of
+#: ``||Dx z||``, far below its working size (codes of 0 give the patch mean alone, as in Yang's)
+_CONTRAST_FLOOR = 1e-4
+_DIRECTION_FLOOR = 1e-6
 
 
 def yang_feature_filters(hr_patch: int = 5, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -129,6 +142,8 @@ class SCN(nn.Module):
         hr_patch: side of the HR patch predicted at every pixel (odd).
         stages: LISTA recurrent stages after ``z_0`` (codes = ``stages + 1`` ISTA steps at the dictionary start).
         eps: floor of the feature norm (module docstring, step 2).
+        denorm: ``"feature"`` or ``"patch"``, how a patch gets its contrast back (module docstring, step 5).
+        contrast: with ``denorm="patch"``, the HR patch norm per unit norm of the mean-removed input patch.
 
     The random start (default) is LISTA's start from a random unit-norm
     dictionary (threshold ``0.05 / L``), He-normal H, ``N(0, 1/atoms)`` Dx and
@@ -136,16 +151,29 @@ class SCN(nn.Module):
     """
 
     def __init__(
-        self, features: int = 100, atoms: int = 128, lr_patch: int = 9, hr_patch: int = 5, stages: int = 1, eps: float = 1 / 255
+        self,
+        features: int = 100,
+        atoms: int = 128,
+        lr_patch: int = 9,
+        hr_patch: int = 5,
+        stages: int = 1,
+        eps: float = 1 / 255,
+        denorm: str = "feature",
+        contrast: float = 1.1,
     ) -> None:
         super().__init__()
         if lr_patch % 2 == 0 or hr_patch % 2 == 0:
             raise InvalidArgumentError(f"patch sides must be odd, got lr_patch={lr_patch}, hr_patch={hr_patch}")
         if stages < 0 or features < 1 or atoms < 1:
             raise InvalidArgumentError(f"need features, atoms >= 1 and stages >= 0, got {features}, {atoms}, {stages}")
+        if denorm not in DENORMS:
+            raise InvalidArgumentError(f"denorm must be one of {', '.join(DENORMS)}, got {denorm!r}")
+        if not contrast > 0:
+            raise InvalidArgumentError(f"contrast must be above 0, got {contrast}")
         self.features, self.atoms = int(features), int(atoms)
         self.lr_patch, self.hr_patch, self.stages = int(lr_patch), int(hr_patch), int(stages)
         self.eps = float(eps)
+        self.denorm, self.contrast = denorm, float(contrast)
         self.H = nn.Conv2d(1, features, lr_patch, bias=False)
         self.W = nn.Conv2d(features, atoms, 1, bias=False)
         self.S = nn.Conv2d(atoms, atoms, 1, bias=False)
@@ -185,6 +213,8 @@ class SCN(nn.Module):
         stages: int = 1,
         eps: float = 1 / 255,
         gain: float | None = None,
+        denorm: str = "feature",
+        contrast: float = 1.1,
     ) -> "SCN":
         """SCN started from Yang's coupled dictionary ``high (p^2, m)``, ``low (4 p^2, m)`` (module docstring).
 
@@ -198,7 +228,8 @@ class SCN(nn.Module):
         p = math.isqrt(high.shape[0])
         if high.dim() != 2 or low.dim() != 2 or p * p != high.shape[0] or low.shape != (4 * p * p, high.shape[1]):
             raise WeightsError(f"dictionary shapes {tuple(high.shape)} / {tuple(low.shape)} are not (p*p, m) / (4*p*p, m)")
-        model = cls(features=4 * p * p, atoms=high.shape[1], lr_patch=p + 4, hr_patch=p, stages=stages, eps=eps)
+        model = cls(features=4 * p * p, atoms=high.shape[1], lr_patch=p + 4, hr_patch=p, stages=stages, eps=eps,
+                    denorm=denorm, contrast=contrast)
         norms = low.to(torch.float64).norm(dim=0).clamp(min=1e-12)
         model.set_lista(low.to(torch.float64) / norms, lam)
         with torch.no_grad():
@@ -213,8 +244,11 @@ class SCN(nn.Module):
         """Scale Dx by the least-squares factor for ``targets`` (same size as ``inputs``); returns the factor.
 
         The output is ``G(mean) + G(n * Dx z)``, linear in Dx, so the best factor
-        is ``<t - G(mean), G(n Dx z)> / ||G(n Dx z)||^2``.
+        is ``<t - G(mean), G(n Dx z)> / ||G(n Dx z)||^2``.  With ``denorm="patch"`` Dx gives only
+        a direction, and there is no gain to fit.
         """
+        if self.denorm != "feature":
+            raise InvalidArgumentError(f"calibrate_gain fits the output of denorm='feature', not {self.denorm!r}")
         u, norm = self.normalised_features(inputs)
         z = self.codes(u)
         base = self.aggregate(self.patch_mean(inputs).expand(-1, self.hr_patch**2, -1, -1))
@@ -246,23 +280,44 @@ class SCN(nn.Module):
         r = self.hr_patch // 2
         return F.avg_pool2d(F.pad(x, (r, r, r, r), mode="replicate"), self.hr_patch, stride=1)
 
+    def patch_contrast(self, x: torch.Tensor) -> torch.Tensor:
+        """Norm of ``x``'s mean-removed ``hr_patch x hr_patch`` patch centred at every pixel (floored)."""
+        mean = self.patch_mean(x)
+        variance = (self.patch_mean(x * x) - mean * mean).clamp(min=0)
+        return torch.sqrt(self.hr_patch**2 * variance + _CONTRAST_FLOOR**2)
+
     def aggregate(self, patches: torch.Tensor) -> torch.Tensor:
         """G on the ``(B, p^2, H, W)`` patch map (replicate-padded): ``(B, 1, H, W)``."""
         r = self.hr_patch // 2
         return self.G(F.pad(patches, (r, r, r, r), mode="replicate"))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """SR of the bicubic-upscaled ``x``: the patches ``n * Dx(codes) + mean``, aggregated by G."""
+        """SR of the bicubic-upscaled ``x``: the patches ``n * Dx(codes) + mean`` (or, with
+        ``denorm="patch"``, Dx's unit direction times the input patch's contrast, plus the mean),
+        aggregated by G."""
         u, norm = self.normalised_features(x)
-        patches = norm * self.Dx(self.codes(u)) + self.patch_mean(x)
-        return self.aggregate(patches)
+        detail = self.Dx(self.codes(u))
+        if self.denorm == "patch":
+            contrast = self.contrast * self.patch_contrast(x)
+            direction = detail / torch.sqrt((detail * detail).sum(1, keepdim=True) + _DIRECTION_FLOOR**2)
+            return self.aggregate(contrast * direction + self.patch_mean(x))
+        return self.aggregate(norm * detail + self.patch_mean(x))
 
     def load_initial_weights(self, tensors: dict[str, torch.Tensor], card: dict) -> None:
         """The trainer's ``model.init_from`` (SCN weights only; convert dictionaries with this module's command)."""
         if card.get("architecture") not in (None, "scn"):
             raise WeightsError(f"cannot start an SCN from {card.get('architecture')!r} weights "
                                "(make SCN weights from a dictionary with `python -m superres.models.scn`)")
+        check_same_denorm(self, card)
         self.load_state_dict(tensors, strict=True)
+
+
+def check_same_denorm(model: SCN, card: dict) -> None:
+    """Refuse a start whose card says another ``denorm``: the tensors would load, the meaning not."""
+    theirs = (card.get("model_args") or {}).get("denorm", "feature")
+    if theirs != model.denorm:
+        raise WeightsError(f"these weights were made with denorm={theirs!r}; the model to start has "
+                           f"denorm={model.denorm!r} (set model.args.denorm to match)")
 
 
 class CascadeSCN(nn.Module):
@@ -289,11 +344,15 @@ class CascadeSCN(nn.Module):
         stages: int = 1,
         eps: float = 1 / 255,
         distinct: int = 1,
+        denorm: str = "feature",
+        contrast: float = 1.1,
     ) -> None:
         super().__init__()
         if distinct < 1:
             raise InvalidArgumentError(f"distinct must be >= 1, got {distinct}")
-        self.scn = nn.ModuleList(SCN(features, atoms, lr_patch, hr_patch, stages, eps) for _ in range(distinct))
+        self.scn = nn.ModuleList(
+            SCN(features, atoms, lr_patch, hr_patch, stages, eps, denorm, contrast) for _ in range(distinct)
+        )
         self.upsample = MatlabBicubicUpsample(2)
 
     @staticmethod
@@ -334,6 +393,7 @@ class CascadeSCN(nn.Module):
 
     def load_initial_weights(self, tensors: dict[str, torch.Tensor], card: dict) -> None:
         """The trainer's ``model.init_from``: an x2 SCN's weights go to every SCN of the cascade."""
+        check_same_denorm(self.scn[0], card)
         if card.get("architecture") == "scn":
             for net in self.scn:
                 net.load_state_dict(tensors, strict=True)
@@ -367,19 +427,27 @@ def write_dictionary_start(
     patches: int = 256,
     data_dir: str | None = None,
     command: str = "",
-) -> tuple[Path, float]:
-    """SCN weights started from a coupled dictionary, Dx's gain fitted on training patches: ``(path, gain)``."""
+    denorm: str = "feature",
+    contrast: float = 1.1,
+) -> tuple[Path, float | None]:
+    """SCN weights started from a coupled dictionary, Dx's gain fitted on training patches: ``(path, gain)``
+    (``denorm="patch"``: Dx's direction alone counts, nothing is fitted and the gain is None)."""
     from superres.models.cost import count_parameters
     from superres.weights.store import load_weights, save_weights
 
     entry = load_weights(dictionary)
     if "high" not in entry.tensors or "low" not in entry.tensors:
         raise WeightsError(f"{entry.path.name}: expected tensors 'high' and 'low'")
-    model = SCN.from_dictionary(entry.tensors["high"], entry.tensors["low"], lam=lam, stages=stages)
-    inputs, targets = calibration_patches(scale, train=calibrate_on, count=patches, data_dir=data_dir)
-    gain = 2.0 * model.calibrate_gain(inputs, targets)  # the fitted factor times from_dictionary's default 2
+    model = SCN.from_dictionary(entry.tensors["high"], entry.tensors["low"], lam=lam, stages=stages,
+                                denorm=denorm, contrast=contrast)
+    gain = None
+    if denorm == "feature":
+        inputs, targets = calibration_patches(scale, train=calibrate_on, count=patches, data_dir=data_dir)
+        gain = 2.0 * model.calibrate_gain(inputs, targets)  # the fitted factor times from_dictionary's default 2
     model_args = {"features": model.features, "atoms": model.atoms, "lr_patch": model.lr_patch,
                   "hr_patch": model.hr_patch, "stages": model.stages}
+    if denorm != "feature":
+        model_args.update(denorm=denorm, contrast=contrast)
     card = {
         "architecture": "scn",
         "model_args": model_args,
@@ -392,7 +460,7 @@ def write_dictionary_start(
             "dictionary": entry.card.get("name", entry.path.stem),
             "lam": lam,
             "gain": gain,
-            "calibration": f"{patches} 41x41 patches of {calibrate_on} x{scale}",
+            "calibration": f"{patches} 41x41 patches of {calibrate_on} x{scale}" if gain is not None else "none",
             "command": command,
         },
     }
@@ -413,13 +481,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibrate-on", default="T91", help="training set for the output gain (closed form)")
     parser.add_argument("--patches", type=int, default=256, help="calibration patches (41x41)")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--denorm", choices=DENORMS, default="feature",
+                        help="how a patch gets its contrast back (feature: the shipped weights'; patch: the paper's)")
+    parser.add_argument("--contrast", type=float, default=1.1, help="with --denorm patch: HR per LR patch norm")
     args = parser.parse_args(argv)
     command = "python -m superres.models.scn " + " ".join(argv if argv is not None else sys.argv[1:])
     path, gain = write_dictionary_start(
         args.dictionary, args.output, args.scale, stages=args.stages, lam=args.lam, calibrate_on=args.calibrate_on,
-        patches=args.patches, data_dir=args.data_dir, command=command,
+        patches=args.patches, data_dir=args.data_dir, command=command, denorm=args.denorm, contrast=args.contrast,
     )
-    print(f"wrote {path} (gain {gain:.4g})", file=sys.stderr)
+    print(f"wrote {path}" + (f" (gain {gain:.4g})" if gain is not None else ""), file=sys.stderr)
     return 0
 
 
