@@ -79,8 +79,7 @@ def _bicubic_set5_x2(data_dir: str | None) -> float:
     from superres.evaluation.benchmark import evaluate_method
     from superres.methods.registry import get_method
 
-    images = evaluate_method(get_method("bicubic"), "Set5", 2.0, data_dir=data_dir).to_dict()["images"]
-    return sum(i["psnr"] for i in images) / len(images)
+    return evaluate_method(get_method("bicubic"), "Set5", 2.0, data_dir=data_dir).mean_psnr
 
 
 def _last_step(log: Path) -> int:

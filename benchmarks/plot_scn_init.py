@@ -78,7 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         label = f"{'sparse-coding' if tag == 'dictionary' else 'random'} start"
         ax_psnr.plot(*zip(*curve["psnr"]), "o-", ms=3, label=label)
         ax_loss.semilogy(*zip(*curve["loss"]), label=label)
-    ax_psnr.axhline(33.64, color="gray", ls="--", lw=1, label="bicubic (33.64 dB)")
+    from superres.evaluation.benchmark import evaluate_method
+    from superres.methods.registry import get_method
+
+    bicubic = evaluate_method(get_method("bicubic"), "Set5", 2.0, data_dir=args.data_dir).mean_psnr
+    ax_psnr.axhline(bicubic, color="gray", ls="--", lw=1, label=f"bicubic ({bicubic:.2f} dB)")
     ax_psnr.set_xlabel("training step")
     ax_psnr.set_ylabel("Set5 x2 PSNR (dB)")
     ax_loss.set_xlabel("training step")
