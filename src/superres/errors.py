@@ -6,6 +6,10 @@ exit code; anything else is a bug and is allowed to show a traceback.
 
 from __future__ import annotations
 
+import functools
+import sys
+from typing import Callable
+
 
 class SuperresError(Exception):
     """Base class of every error superres raises on purpose."""
@@ -40,3 +44,22 @@ class WeightsError(SuperresError):
 
 class TrainingError(SuperresError):
     """Training cannot continue (NaN loss, bad config, incompatible checkpoint)."""
+
+
+def one_line_errors(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
+    """Decorator for a module command's ``main(argv) -> int`` (``python -m superres....``): a
+    :class:`SuperresError` becomes ``error: MESSAGE`` on stderr and exit status 1, Ctrl-C status
+    130, as in the ``superres`` CLI; anything else is a bug and keeps its traceback."""
+
+    @functools.wraps(main)
+    def run(argv: list[str] | None = None) -> int:
+        try:
+            return main(argv)
+        except SuperresError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+
+    return run

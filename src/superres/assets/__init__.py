@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from superres.errors import InvalidArgumentError, one_line_errors
+
 __all__ = ["SAMPLE_PATH", "make_sample", "sample_path"]
 
 SAMPLE_PATH = Path(__file__).with_name("sample.png")
@@ -100,6 +102,7 @@ def make_sample(width: int = 256, height: int = 192, *, seed: int = 1998) -> np.
     return pixels
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.assets [OUTPUT] [--size WxH] [--seed N]``: write the sample picture; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m superres.assets", description="Write the synthetic sample picture.")
@@ -107,7 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="256x192", help="WIDTHxHEIGHT (default 256x192)")
     parser.add_argument("--seed", type=int, default=1998)
     args = parser.parse_args(argv)
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise InvalidArgumentError(f"--size takes WIDTHxHEIGHT, e.g. 256x192, got {args.size!r}") from None
+    if width < 1 or height < 1:
+        raise InvalidArgumentError(f"--size needs a width and a height of at least 1, got {args.size!r}")
     from superres.io import write_image
 
     write_image(args.output, make_sample(width, height, seed=args.seed), overwrite=True)

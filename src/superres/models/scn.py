@@ -78,7 +78,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from superres.errors import InvalidArgumentError, WeightsError
+from superres.errors import InvalidArgumentError, WeightsError, one_line_errors
 from superres.methods.sparse_coding.features import extract_patches, gradient_features
 from superres.methods.sparse_coding.solvers import lipschitz_constant, soft_threshold
 from superres.models.layers import MatlabBicubicUpsample
@@ -467,6 +467,7 @@ def write_dictionary_start(
     return save_weights(output, model.state_dict(), card), gain
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.models.scn``: write SCN weights started from a coupled dictionary; returns the exit status."""
     parser = argparse.ArgumentParser(

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from superres.errors import SuperresError
+from superres.errors import SuperresError, one_line_errors
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -106,11 +106,11 @@ def _save(plt: ModuleType, fig, out_png: Path) -> Path:
     return out_png
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.training.plots RUN_DIR [RUN_DIR ...] [-o OUT.png] [--title T]``: redraw
     RUN_DIR/plot.png from RUN_DIR/log.csv; with several runs, draw them side by side into OUT.png."""
     import argparse
-    import sys
 
     parser = argparse.ArgumentParser(prog="python -m superres.training.plots",
                                      description=main.__doc__.split(": ", 1)[1].replace("\n    ", " "))
@@ -121,31 +121,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="a run's name in the legend, in RUN_DIR order (default: the folder's name)")
     parser.add_argument("--title", help="the plot's title (default: the folder's name)")
     args = parser.parse_args(argv)
-    try:
-        logs = [run_dir / "log.csv" for run_dir in args.run_dirs]
-        for log in logs:
-            if not log.is_file():
-                raise SuperresError(f"{str(log)!r} does not exist: RUN_DIR is the folder of a training run")
-        if args.label and len(args.label) != len(logs):
-            raise SuperresError(f"{len(args.label)} --label for {len(logs)} RUN_DIRs: give one per run or none")
-        labels = args.label or [run_dir.resolve().name for run_dir in args.run_dirs]
-        if len(set(labels)) != len(labels):
-            raise SuperresError("two runs have the same label: give each a --label")
-        if len(logs) == 1 and args.output is None:
-            written = plot_training_log(logs[0], args.run_dirs[0] / "plot.png", title=args.title or labels[0])
-            if written is None:
-                raise SuperresError(f"{str(logs[0])!r} has no rows yet: nothing to plot")
-        else:
-            if args.output is None:
-                raise SuperresError("several runs go into one figure: name it with -o OUT.png")
-            if args.output.suffix.lower() != ".png":
-                raise SuperresError(f"{str(args.output)!r}: the figure is written as .png")
-            if not args.output.parent.is_dir():
-                raise SuperresError(f"{str(args.output.parent)!r} is not a folder")
-            written = plot_compared_logs(dict(zip(labels, logs)), args.output, title=args.title or "")
-    except SuperresError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    logs = [run_dir / "log.csv" for run_dir in args.run_dirs]
+    for log in logs:
+        if not log.is_file():
+            raise SuperresError(f"{str(log)!r} does not exist: RUN_DIR is the folder of a training run")
+    if args.label and len(args.label) != len(logs):
+        raise SuperresError(f"{len(args.label)} --label for {len(logs)} RUN_DIRs: give one per run or none")
+    labels = args.label or [run_dir.resolve().name for run_dir in args.run_dirs]
+    if len(set(labels)) != len(labels):
+        raise SuperresError("two runs have the same label: give each a --label")
+    if len(logs) == 1 and args.output is None:
+        written = plot_training_log(logs[0], args.run_dirs[0] / "plot.png", title=args.title or labels[0])
+        if written is None:
+            raise SuperresError(f"{str(logs[0])!r} has no rows yet: nothing to plot")
+    else:
+        if args.output is None:
+            raise SuperresError("several runs go into one figure: name it with -o OUT.png")
+        if args.output.suffix.lower() != ".png":
+            raise SuperresError(f"{str(args.output)!r}: the figure is written as .png")
+        if not args.output.parent.is_dir():
+            raise SuperresError(f"{str(args.output.parent)!r} is not a folder")
+        written = plot_compared_logs(dict(zip(labels, logs)), args.output, title=args.title or "")
     print(f"wrote {written}")
     return 0
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from superres.errors import SuperresError, WeightsError
+from superres.errors import WeightsError, one_line_errors
 from superres.weights.store import load_weights, save_weights
 
 __all__ = ["average_weights"]
@@ -47,17 +47,14 @@ def average_weights(sources: list[Path], out: Path) -> Path:
     return save_weights(out, mean, card)
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.weights.average``: average weights files into one; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m superres.weights.average", description=__doc__.splitlines()[0])
     parser.add_argument("sources", type=Path, nargs="+", help="weights files of one architecture")
     parser.add_argument("-o", "--out", type=Path, required=True, help="output .safetensors (card written beside)")
     args = parser.parse_args(argv)
-    try:
-        path = average_weights(args.sources, args.out)
-    except SuperresError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    path = average_weights(args.sources, args.out)
     print(f"wrote {path}")
     return 0
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from superres.errors import SuperresError, WeightsError
+from superres.errors import WeightsError, one_line_errors
 from superres.weights.cards import evaluation_changes
 from superres.weights.store import read_card
 
@@ -36,24 +36,21 @@ def format_changes(changes: list[tuple[str, str, float, float, float]]) -> str:
     return "\n".join(lines + [summary])
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.weights.compare BEFORE AFTER``: print the cards' evaluation changes; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m superres.weights.compare", description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path, help="the replaced card (or its weights file)")
     parser.add_argument("after", type=Path, help="the new card (or its weights file)")
     args = parser.parse_args(argv)
-    try:
-        cards = {path: read_card(path) for path in (args.before, args.after)}
-        for path, card in cards.items():
-            if "evaluation" not in card:  # e.g. an evaluate report given for a card
-                raise WeightsError(f"{path.name} is not a model card with an evaluation (cards are written "
-                                   f"by `superres evaluate --write-card`)")
-        changes = evaluation_changes(cards[args.before], cards[args.after])
-        if not changes:
-            raise WeightsError(f"{args.before.name} and {args.after.name} share no evaluated set, scale and mode")
-    except SuperresError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    cards = {path: read_card(path) for path in (args.before, args.after)}
+    for path, card in cards.items():
+        if "evaluation" not in card:  # e.g. an evaluate report given for a card
+            raise WeightsError(f"{path.name} is not a model card with an evaluation (cards are written "
+                               f"by `superres evaluate --write-card`)")
+    changes = evaluation_changes(cards[args.before], cards[args.after])
+    if not changes:
+        raise WeightsError(f"{args.before.name} and {args.after.name} share no evaluated set, scale and mode")
     print(format_changes(changes))
     return 0
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from superres.cli.common import parse_scales
-from superres.errors import SuperresError, WeightsError
+from superres.errors import WeightsError, one_line_errors
 from superres.weights.cards import evaluation_means
 from superres.weights.store import SHIPPED_DIR, load_weights, read_card, save_weights
 
@@ -84,6 +84,7 @@ def ship(
     return save_weights(_shipped_path(name), entry.tensors, card)
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.weights.ship SOURCE NAME``: ship a run's weights into the package; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m superres.weights.ship", description=__doc__.splitlines()[0])
@@ -95,12 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="card of a run this one continued, oldest first (repeatable)")
     args = parser.parse_args(argv)
     replaced = _shipped_path(args.name)
-    try:
-        redo = evaluations_to_redo(read_card(replaced)) if replaced.is_file() else []
-        path = ship(args.source, args.name, note=args.note, scales=args.scales, earlier=args.earlier)
-    except SuperresError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    redo = evaluations_to_redo(read_card(replaced)) if replaced.is_file() else []
+    path = ship(args.source, args.name, note=args.note, scales=args.scales, earlier=args.earlier)
     print(f"shipped {path}")
     if redo:
         print("the replaced card's evaluation is cleared; record it again with:")

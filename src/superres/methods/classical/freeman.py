@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 
 from superres.data.datasets import cache_dir
-from superres.errors import InvalidArgumentError
+from superres.errors import InvalidArgumentError, one_line_errors
 from superres.methods.base import MethodInfo, YChannelMethod, each_image
 from superres.methods.classical._patches import fold_average, knn_search, unfold_patches
 from superres.methods.classical.back_projection import back_project
@@ -287,6 +287,7 @@ def freeman(**options) -> Freeman:
     return Freeman(**options)
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.methods.classical.freeman build --scales 2,3,4``."""
     parser = argparse.ArgumentParser(prog="python -m superres.methods.classical.freeman",

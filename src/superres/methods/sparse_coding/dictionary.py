@@ -48,6 +48,7 @@ from pathlib import Path
 
 import torch
 
+from superres.errors import one_line_errors
 from superres.methods.sparse_coding.solvers import lasso_working_set
 from superres.weights.cards import hardware_description, record_evaluation
 
@@ -158,6 +159,7 @@ def evaluation_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """The module's command: train a coupled dictionary, or ``record-evaluation`` / ``show-evaluation``; returns the exit status."""
     if argv is None:
