@@ -46,20 +46,30 @@ class TrainingError(SuperresError):
     """Training cannot continue (NaN loss, bad config, incompatible checkpoint)."""
 
 
+def exit_status(command: Callable[[], int | None], prog: str = "") -> int:
+    """Run a command and return its exit status: a :class:`SuperresError` becomes ``[PROG: ]error:
+    MESSAGE`` on stderr and status 1, Ctrl-C status 130, a closed output pipe status 1; anything
+    else is a bug and keeps its traceback. The ``superres`` CLI and every ``python -m`` command
+    answer through it."""
+    lead = f"{prog}: " if prog else ""
+    try:
+        return int(command() or 0)
+    except SuperresError as exc:
+        print(f"{lead}error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{lead}interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
 def one_line_errors(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
-    """Decorator for a module command's ``main(argv) -> int`` (``python -m superres....``): a
-    :class:`SuperresError` becomes ``error: MESSAGE`` on stderr and exit status 1, Ctrl-C status
-    130, as in the ``superres`` CLI; anything else is a bug and keeps its traceback."""
+    """Decorator for a module command's ``main(argv) -> int`` (``python -m superres....``): its
+    errors are answered by :func:`exit_status`, as the ``superres`` CLI's are."""
 
     @functools.wraps(main)
     def run(argv: list[str] | None = None) -> int:
-        try:
-            return main(argv)
-        except SuperresError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
+        return exit_status(lambda: main(argv))
 
     return run

@@ -60,10 +60,14 @@ def test_the_decorator_passes_status_through_and_maps_interrupts(capsys):
         raise KeyboardInterrupt
 
     @one_line_errors
+    def piped(argv=None):
+        raise BrokenPipeError  # e.g. `python -m superres.weights.compare A B | head -1`
+
+    @one_line_errors
     def buggy(argv=None):
         raise ZeroDivisionError("a bug keeps its traceback")
 
-    assert ok([]) == 3 and refused([]) == 1 and interrupted([]) == 130
+    assert ok([]) == 3 and refused([]) == 1 and interrupted([]) == 130 and piped([]) == 1
     assert capsys.readouterr().err == "error: bad value\ninterrupted\n"
     with pytest.raises(ZeroDivisionError):
         buggy([])

@@ -12,7 +12,7 @@ import importlib
 import sys
 
 from superres import __version__
-from superres.errors import SuperresError
+from superres.errors import exit_status
 
 # name -> module; each module has add_parser(subparsers) and run(args) -> int
 SUBCOMMANDS: dict[str, str] = {
@@ -58,16 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
-    try:
-        return int(args.run(args) or 0)
-    except SuperresError as exc:
-        print(f"superres: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("superres: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 1
+    return exit_status(lambda: args.run(args), prog="superres")
 
 
 def entry_point() -> None:
