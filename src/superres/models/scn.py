@@ -280,9 +280,10 @@ class SCN(nn.Module):
         r = self.hr_patch // 2
         return F.avg_pool2d(F.pad(x, (r, r, r, r), mode="replicate"), self.hr_patch, stride=1)
 
-    def patch_contrast(self, x: torch.Tensor) -> torch.Tensor:
-        """Norm of ``x``'s mean-removed ``hr_patch x hr_patch`` patch centred at every pixel (floored)."""
-        mean = self.patch_mean(x)
+    def patch_contrast(self, x: torch.Tensor, mean: torch.Tensor | None = None) -> torch.Tensor:
+        """Norm of ``x``'s mean-removed ``hr_patch x hr_patch`` patch centred at every pixel (floored);
+        ``mean``: :meth:`patch_mean` of ``x``, when the caller has it already."""
+        mean = self.patch_mean(x) if mean is None else mean
         variance = (self.patch_mean(x * x) - mean * mean).clamp(min=0)
         return torch.sqrt(self.hr_patch**2 * variance + _CONTRAST_FLOOR**2)
 
@@ -297,11 +298,12 @@ class SCN(nn.Module):
         aggregated by G."""
         u, norm = self.normalised_features(x)
         detail = self.Dx(self.codes(u))
+        mean = self.patch_mean(x)
         if self.denorm == "patch":
-            contrast = self.contrast * self.patch_contrast(x)
+            contrast = self.contrast * self.patch_contrast(x, mean)
             direction = detail / torch.sqrt((detail * detail).sum(1, keepdim=True) + _DIRECTION_FLOOR**2)
-            return self.aggregate(contrast * direction + self.patch_mean(x))
-        return self.aggregate(norm * detail + self.patch_mean(x))
+            return self.aggregate(contrast * direction + mean)
+        return self.aggregate(norm * detail + mean)
 
     def load_initial_weights(self, tensors: dict[str, torch.Tensor], card: dict) -> None:
         """The trainer's ``model.init_from`` (SCN weights only; convert dictionaries with this module's command)."""
