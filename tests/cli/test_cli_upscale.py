@@ -175,6 +175,21 @@ def test_one_bad_file_in_a_batch_fails_alone(tmp_path, capsys):
     assert "upscaled 2 files" in captured.out and "2 failed" in captured.out
 
 
+def test_a_file_named_as_an_input_is_never_written_even_with_overwrite(tmp_path, capsys):
+    # `a_x2.png` is named like a.png's output, but the user named it: it is an input,
+    # so a.png's job is refused and the named file keeps its bytes.
+    write_image(tmp_path / "a.png", _rng_pixels(10, 10, 3))
+    write_image(tmp_path / "a_x2.png", _rng_pixels(7, 7, 3, seed=1))
+    before = _digest(tmp_path / "a_x2.png")
+    argv = ["upscale", str(tmp_path / "a.png"), str(tmp_path / "a_x2.png"), "-s", "2", "-m", "bicubic", "--overwrite"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert "is another input of this command" in captured.err
+    assert "upscaled 1 file x2" in captured.out and "1 failed" in captured.out
+    assert _digest(tmp_path / "a_x2.png") == before
+    assert _files(tmp_path) == {"a.png", "a_x2.png", "a_x2_x2.png"}
+
+
 def test_without_an_output_option_each_output_goes_beside_its_input(tmp_path, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()

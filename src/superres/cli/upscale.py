@@ -169,11 +169,14 @@ def _collect(args: argparse.Namespace) -> _Batch:
 
     batch = _Batch()
     pairs: list[tuple[Path, Path]] = []
+    named: set[Path] = set()  # files named one by one: inputs, whatever their names
     for arg in args.inputs:
         found, reason = _expand(arg, args.recursive)
         if reason:
             batch.failures.append(reason)
         pairs += found
+        if len(found) == 1 and found[0][0] == Path(arg):
+            named.add(Path(arg).absolute())
     if args.output is not None:
         if len(pairs) + len(batch.failures) > 1:
             raise InvalidArgumentError(
@@ -184,16 +187,22 @@ def _collect(args: argparse.Namespace) -> _Batch:
         pairs = [(src, _out_name(src, base, args)) for src, base in pairs]
         # An input that is another input's output (a folder or `*.png` upscaled a second
         # time, outputs beside the inputs) is what this command writes, not a new image.
-        # (An output named as its own input is refused below, not skipped here.)
+        # (An output named as its own input is refused below, not skipped here. So is one
+        # that is a file named on the command line: `a.png a_x2.png --overwrite` never
+        # writes the second, whatever its name says.)
         targets = {target.absolute() for src, target in pairs if target.absolute() != src.absolute()}
-        batch.own_outputs = [src for src, _ in pairs if src.absolute() in targets]
-        pairs = [(src, target) for src, target in pairs if src.absolute() not in targets]
+        batch.own_outputs = [src for src, _ in pairs if src.absolute() in targets and src.absolute() not in named]
+        pairs = [(src, target) for src, target in pairs if src.absolute() not in targets or src.absolute() in named]
+    inputs = {src.resolve() for src, _ in pairs}
     seen: dict[Path, Path] = {}
     for source, target in pairs:
         reason = _unreadable(source) or _check_extension(target)
         key = target.resolve() if target.parent.exists() else target.absolute()
         if reason is None and is_same_file(source, target):
             reason = f"{str(source)!r}: the output would replace the input (give another name or --out-dir)"
+        if reason is None and key in inputs:
+            reason = (f"{str(source)!r}: the output {str(target)!r} is another input of this command "
+                      "(give another name, --suffix or --out-dir)")
         if reason is None and key in seen:
             reason = f"{str(source)!r}: same output {str(target)!r} as {str(seen[key])!r}"
         if reason is not None:
