@@ -367,6 +367,20 @@ def test_the_working_cap_sizes_tiles_but_never_refuses_what_the_budget_holds():
         plan_tiles(100, 100, 2.0, radius=None, bytes_per_pixel=200.0, budget=1e6, working_cap=10)
 
 
+def test_a_scale_of_large_denominator_runs_a_small_image_whole():
+    # 1.3333 is 13333/10000: tiles would align to 10000 pixels and their context grow to
+    # 10000 on each side, which no budget holds; a small image fits whole and needs no tiles.
+    assert scale_alignment(1.3333) == (13333, 10000)
+    for h, w in [(1, 1), (90, 70)]:
+        plan = plan_tiles(h, w, 1.3333, radius=8, bytes_per_pixel=3000.0, budget=1e9, working_cap=1e7)
+        assert plan.count == 1 and plan.working_bytes == 3000.0 * h * w
+    with pytest.raises(InvalidArgumentError, match="--max-memory"):
+        plan_tiles(300, 300, 1.3333, radius=8, bytes_per_pixel=3000.0, budget=1e8)
+    image = (np.random.default_rng(0).random((30, 20, 3)) * 255).astype(np.uint8)
+    out = upscale_array(image, get_method("bicubic"), 1.3333)
+    assert out.shape == (40, 27, 3)
+
+
 def test_a_global_method_above_the_tile_cap_runs_within_a_larger_budget():
     # ibp on 1000 x 1000 needs more than TILE_WORKING_CAP: accepted once --max-memory holds it
     # (the cap used to refuse it whatever the budget), refused when the budget is short.

@@ -273,6 +273,10 @@ def plan_tiles(
         tile = _largest_tile(min(budget, working_cap or budget), bytes_per_pixel, context, q)
         if tile < smallest and tile < max(height, width):  # the cap is a preference, the budget the limit
             tile = max(tile, _largest_tile(budget, bytes_per_pixel, context, q))
+        if tile < smallest and tile < max(height, width) and bytes_per_pixel * height * width <= budget:
+            # A scale of large denominator (4/3 typed as 1.3333 is 13333/10000) aligns
+            # tiles to q pixels: more than a small image holds, which fits whole anyway.
+            tile = max(height, width)
         if tile < smallest and tile < max(height, width):
             need = bytes_per_pixel * (smallest + 2 * context) ** 2
             raise InvalidArgumentError(
