@@ -87,6 +87,23 @@ def test_json_holds_every_image_and_the_means():
         {"psnr": 27.75, "ssim": pytest.approx(0.75), "seconds": 0.25}]
 
 
+def _strict_json(text: str):
+    """Parse as JSON.parse and jq do: no Infinity or NaN."""
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_a_perfect_score_is_still_json():
+    # A flat image upscaled by an interpolation is reproduced exactly: PSNR inf.
+    results = [RunResult("bicubic", "mine", 2.0, "rgb", [ImageResult("flat", float("inf"), 1.0, 0.5),
+                                                        ImageResult("photo", 30.0, 0.9, 0.5)])]
+    data = _strict_json(format_results(results, "json"))
+    run = data["results"][0]
+    assert run["images"][0]["psnr"] == "Infinity" and run["images"][1]["psnr"] == 30.0
+    assert run["mean"]["psnr"] == "Infinity" and float(run["mean"]["psnr"]) == float("inf")
+
+
 def test_unknown_format_is_refused():
     with pytest.raises(InvalidArgumentError, match="unknown format"):
         format_results(_results(), "html")

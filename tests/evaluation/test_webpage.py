@@ -39,7 +39,9 @@ def _page_data(page: Path) -> dict:
     text = (page / "index.html").read_text(encoding="utf-8")
     assert GENERATOR in text
     payload = re.search(r'<script id="data" type="application/json">(.*?)</script>', text, re.S).group(1)
-    return json.loads(payload)
+    def refuse(name):  # as the page's JSON.parse: no Infinity or NaN
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(payload, parse_constant=refuse)
 
 
 def _pixels(path: Path) -> torch.Tensor:
@@ -211,6 +213,17 @@ $("group").value = "1"; $("group").fire("change");
 out.group1 = [$("left-img").src, $("right-img").src];
 console.log(JSON.stringify(out));
 """
+
+
+def test_a_perfect_score_leaves_the_page_data_json(tmp_path):
+    photos = _photos(tmp_path / "photos")
+    write_image(photos / "flat.png", np.full((20, 24, 3), 90, np.uint8))  # bicubic gives it back exactly
+    page = tmp_path / "page"
+    assert main(["evaluate", "-m", "bicubic", "-d", str(photos), "-s", "2", "--html", str(page)]) == 0
+    group = _page_data(page)["groups"][0]
+    flat = next(row for row in group["images"] if row["name"].startswith("flat"))
+    assert flat["scores"]["bicubic"]["psnr"] == "Infinity"
+    assert group["means"]["bicubic"]["psnr"] == "Infinity"
 
 
 def test_the_page_script_runs(tmp_path):

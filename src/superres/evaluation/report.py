@@ -5,16 +5,19 @@ The JSON form is stable::
     {"results": [{"method", "dataset", "scale", "lr_mode",
                   "images": [{"name", "psnr", "ssim", "seconds"}],
                   "mean": {"psnr", "ssim", "seconds"}}]}
+
+A perfect score's PSNR (inf) is the string ``"Infinity"`` (JSON has no such number;
+``float()`` reads it back).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 
 from superres.errors import InvalidArgumentError
 from superres.evaluation.benchmark import RunResult
+from superres.io.jsontext import dumps_json
 
 __all__ = ["FORMATS", "format_results"]
 
@@ -71,7 +74,7 @@ def format_results(results: list[RunResult], fmt: str = "table", *, per_image: b
     if fmt == "table":
         return _table(results, per_image)
     if fmt == "json":
-        return json.dumps({"results": [run.to_dict() for run in results]}, indent=2) + "\n"
+        return dumps_json({"results": [run.to_dict() for run in results]}, indent=2) + "\n"
     if fmt == "csv":
         return _csv(results)
     if fmt == "markdown":

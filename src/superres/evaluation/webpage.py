@@ -18,7 +18,6 @@ did not make is refused, so a replaced page never takes other files with it.
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 import secrets
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from superres.errors import InvalidArgumentError
 from superres.evaluation.benchmark import ImageOutput, RunResult, distinct_folder, save_uint8
+from superres.io.jsontext import dumps_json
 
 __all__ = ["ComparisonPage", "GENERATOR"]
 
@@ -186,7 +186,7 @@ def _render(data: dict) -> str:
         "GENERATOR": GENERATOR,
         "TITLE": html.escape("superres: " + ", ".join(data["methods"])),
         "COMMAND": html.escape(data["command"]),
-        "DATA": json.dumps(data).replace("<", "\\u003c"),
+        "DATA": dumps_json(data).replace("<", "\\u003c"),
     }
     # one pass, so text inserted for one placeholder is never read as another
     return re.sub(r"@(GENERATOR|TITLE|COMMAND|DATA)@", lambda m: values[m.group(1)], _TEMPLATE)
@@ -245,7 +245,8 @@ const data = JSON.parse(document.getElementById("data").textContent);
 const $ = (id) => document.getElementById(id);
 const state = { group: 0, image: 0, split: 0.5, left: "_input", right: null };
 
-function fmt(score) { return score ? score.psnr.toFixed(2) + " / " + score.ssim.toFixed(4) : ""; }
+// Number(): a perfect score's PSNR comes as the string "Infinity" (JSON has no inf)
+function fmt(score) { return score ? Number(score.psnr).toFixed(2) + " / " + Number(score.ssim).toFixed(4) : ""; }
 function groupName(g) { return g.dataset + " x" + g.scale + (g.lr_mode === "rgb" ? "" : " (" + g.lr_mode + ")"); }
 function sideName(key) { return key === "_truth" ? "ground truth" : key === "_input" ? "input (LR)" : key; }
 function cell(row, text, tag) { const c = document.createElement(tag || "td"); c.textContent = text; row.appendChild(c); return c; }
@@ -253,7 +254,7 @@ function option(select, value, text) { const o = document.createElement("option"
 
 function bestOf(scores) {
   let best = null;
-  for (const m in scores) if (scores[m] && (best === null || scores[m].psnr > scores[best].psnr)) best = m;
+  for (const m in scores) if (scores[m] && (best === null || Number(scores[m].psnr) > Number(scores[best].psnr))) best = m;
   return best;
 }
 

@@ -25,6 +25,7 @@ from safetensors.torch import load_file, save
 
 from superres.errors import WeightsError
 from superres.io.atomic import write_bytes_atomic, write_text_atomic
+from superres.io.jsontext import dumps_json
 
 __all__ = [
     "SHIPPED_DIR",
@@ -98,7 +99,7 @@ def read_card(weights_file: Path) -> dict:
 
 def write_card(weights_file: Path, card: dict) -> None:
     """Write ``card`` beside ``weights_file`` (atomically)."""
-    write_text_atomic(weights_file.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+    write_text_atomic(weights_file.with_suffix(".json"), dumps_json(card, indent=2) + "\n")
 
 
 def load_weights(name_or_path: str | os.PathLike, *, verify: bool = True) -> WeightsEntry:
