@@ -59,18 +59,18 @@ def test_explicit_data_dir_wins_over_the_environment(layout, tmp_path, monkeypat
 def test_benchmark_scale_folder_gives_modcropped_hr_and_the_shipped_lr(layout):
     images = benchmark_images("setx", 3, data_dir=layout)  # set names match case-insensitively
     folder = layout / "benchmark" / "SetX" / "x3"
-    assert [(im.name, im.hr_path, im.lr_path, im.modcropped) for im in images] == [
-        ("img_001", folder / "img_001_HR.png", folder / "img_001_LR.png", True),
-        ("img_002", folder / "img_002_HR.png", None, True),
+    assert [(im.name, im.hr_path, im.lr_path) for im in images] == [
+        ("img_001", folder / "img_001_HR.png", folder / "img_001_LR.png"),
+        ("img_002", folder / "img_002_HR.png", None),
     ]
 
 
 def test_benchmark_scale_without_a_folder_takes_the_first_hr_images_uncropped(layout):
     images = benchmark_images("SetX", 2.5, data_dir=layout)
     folder = layout / "benchmark" / "SetX" / "x2"
-    assert [(im.name, im.hr_path, im.lr_path, im.modcropped) for im in images] == [
-        ("img_001", folder / "img_001_HR.png", None, False),
-        ("img_002", folder / "img_002_HR.png", None, False),
+    assert [(im.name, im.hr_path, im.lr_path) for im in images] == [
+        ("img_001", folder / "img_001_HR.png", None),
+        ("img_002", folder / "img_002_HR.png", None),
     ]
     with pytest.raises(DataNotFoundError):
         benchmark_images("Set99", 2, data_dir=layout)

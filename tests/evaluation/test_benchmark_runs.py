@@ -34,3 +34,17 @@ def test_saving_into_the_same_folder_twice_replaces_the_images(tmp_path):
     for _ in range(2):
         evaluate(["bicubic"], [str(tmp_path / "set")], [2], save_dir=tmp_path / "out")
     assert [p.name for p in (tmp_path / "out").rglob("*.png")] == ["im.png"]
+
+
+def test_an_uncropped_hr_in_a_scale_folder_scores_as_in_a_plain_folder(tmp_path):
+    # A set of one's own laid out as benchmark/<Set>/x3/img_NNN_HR.png may hold any size:
+    # it is modcropped as a plain folder's images are, not taken as already cropped.
+    pixels = np.random.default_rng(2).integers(0, 256, (29, 32, 3), dtype=np.uint8)  # 29 = 3 * 9 + 2
+    (tmp_path / "plain").mkdir()
+    Image.fromarray(pixels).save(tmp_path / "plain" / "img_001_HR.png")
+    folder = tmp_path / "data" / "benchmark" / "Mine" / "x3"
+    folder.mkdir(parents=True)
+    Image.fromarray(pixels).save(folder / "img_001_HR.png")
+    (plain,) = evaluate(["bicubic"], [str(tmp_path / "plain")], [3])
+    (laid_out,) = evaluate(["bicubic"], ["Mine"], [3], data_dir=tmp_path / "data")
+    assert laid_out.images[0].psnr == plain.images[0].psnr and np.isfinite(plain.images[0].psnr)

@@ -57,8 +57,6 @@ class BenchmarkImage:
     name: str
     hr_path: Path
     lr_path: Path | None
-    #: True when ``hr_path`` is already cropped to a multiple of the scale
-    modcropped: bool
 
 
 def cache_dir() -> Path:
@@ -126,7 +124,7 @@ def benchmark_images(dataset: str, scale: float, *, data_dir: str | os.PathLike 
         images = []
         for hr in hrs:
             lr = hr.with_name(hr.name.replace("_HR.", "_LR."))
-            images.append(BenchmarkImage(hr.name.split("_HR.")[0], hr, lr if lr.exists() else None, True))
+            images.append(BenchmarkImage(hr.name.split("_HR.")[0], hr, lr if lr.exists() else None))
         if images:
             return images
     # No folder for this scale (e.g. x2.5, or a plain HR folder): use the HR images as they are,
@@ -134,11 +132,11 @@ def benchmark_images(dataset: str, scale: float, *, data_dir: str | os.PathLike 
     scale_dirs = sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"x\d+", p.name)) if root.is_dir() else []
     if scale_dirs:
         hrs = sorted(scale_dirs[0].glob("*_HR.*"))
-        return [BenchmarkImage(p.name.split("_HR.")[0], p, None, False) for p in hrs]
+        return [BenchmarkImage(p.name.split("_HR.")[0], p, None) for p in hrs]
     files = list_image_files(root) if root.is_dir() else []
     if not files:
         raise DataNotFoundError(f"no images in {str(root)!r}")
-    return [BenchmarkImage(p.stem, p, None, False) for p in files]
+    return [BenchmarkImage(p.stem, p, None) for p in files]
 
 
 def training_images(sets: str | list[str], *, data_dir: str | os.PathLike | None = None) -> list[Path]:

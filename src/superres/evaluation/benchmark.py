@@ -131,9 +131,9 @@ def _shave_for(scale: float) -> int:
 
 def _prepare(item: BenchmarkImage, scale: float, lr_mode: str, lr_from_files: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """(HR uint8 as scored, LR float input for the method)."""
-    hr = load_uint8(item.hr_path)
-    if not item.modcropped:
-        hr = modcrop_to_scale(hr, scale)
+    # always: a no-op on the x<s> folders' cropped files, and a folder of one's own laid
+    # out the same way may hold any size
+    hr = modcrop_to_scale(load_uint8(item.hr_path), scale)
     if lr_mode == "y-float":
         hr_y = rgb_to_y_bt601(hr)
         lr = bicubic_downscale(hr_y.to(torch.float64) / 255, scale).to(torch.float32)
