@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,11 @@ def _page_data(page: Path) -> dict:
     return json.loads(payload, parse_constant=refuse)
 
 
+def _file(page: Path, src: str) -> Path:
+    """The file a page's relative URL names."""
+    return page / urllib.parse.unquote(src)
+
+
 def _pixels(path: Path) -> torch.Tensor:
     return load_uint8(path)
 
@@ -72,12 +78,12 @@ def test_page_holds_the_scored_images_and_scores(tmp_path):
         for row in group["images"]:
             hr = modcrop_to_scale(load_uint8(photos / f"{row['name']}.png"), scale)
             lr = bicubic_downscale(hr, scale)
-            assert torch.equal(_pixels(page / row["truth"]), hr)
-            assert torch.equal(_pixels(page / row["input"]), lr)
+            assert torch.equal(_pixels(_file(page, row["truth"])), hr)
+            assert torch.equal(_pixels(_file(page, row["input"])), lr)
             for method, src in row["outputs"].items():
                 with torch.inference_mode():
                     sr = get_method(method).upscale(lr.float() / 255, scale)
-                assert torch.equal(_pixels(page / src), quantize_uint8(sr))
+                assert torch.equal(_pixels(_file(page, src)), quantize_uint8(sr))
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
 
 
@@ -226,6 +232,21 @@ def test_a_perfect_score_leaves_the_page_data_json(tmp_path):
     assert group["means"]["bicubic"]["psnr"] == "Infinity"
 
 
+def test_image_urls_survive_any_file_name(tmp_path):
+    # "#" starts a URL's fragment, "?" its query, "%" an escape: the names are quoted.
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    pixels = np.random.default_rng(5).integers(0, 256, (20, 22, 3), dtype=np.uint8)
+    write_image(photos / "a#1 50%?.png", pixels)
+    page = tmp_path / "page"
+    assert main(["evaluate", "-m", "bicubic", "-d", str(photos), "-s", "2", "--html", str(page)]) == 0
+    (row,) = _page_data(page)["groups"][0]["images"]
+    for src in [row["truth"], row["input"], row["outputs"]["bicubic"]]:
+        assert not set("#? ") & set(src) and src.endswith("a%231%2050%25%3F.png"), src
+        assert _file(page, src).is_file()
+    assert torch.equal(_pixels(_file(page, row["truth"])), modcrop_to_scale(load_uint8(photos / "a#1 50%?.png"), 2))
+
+
 def test_the_page_script_runs(tmp_path):
     node = shutil.which("node")
     if node is None:
@@ -238,7 +259,7 @@ def test_the_page_script_runs(tmp_path):
     for group in data["groups"]:
         for row in group["images"]:
             for src in [row["truth"], row["input"], *row["outputs"].values()]:
-                h, w = load_uint8(page / src).shape[-2:]
+                h, w = load_uint8(_file(page, src)).shape[-2:]
                 sizes[src] = [w, h]
     stub = tmp_path / "stub.js"
     stub.write_text(_DOM_STUB)

@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import shutil
+import urllib.parse
 from pathlib import Path
 
 from superres.errors import InvalidArgumentError
@@ -130,7 +131,8 @@ class ComparisonPage:
 
     def _save(self, relative: Path, image) -> str:
         save_uint8(self.staging / "images" / relative, image)
-        return "images/" + relative.as_posix()
+        # a URL, not a path: "#", "?" and "%" in a file name would cut or garble it
+        return "images/" + urllib.parse.quote(relative.as_posix())
 
     def finish(self, results: list[RunResult], *, command: str) -> Path:
         """Write ``index.html`` and move the page into place; returns its path."""
