@@ -81,6 +81,19 @@ def test_protocol_quantises_takes_y_and_shaves():
     assert math.isfinite(p2.item())
     assert quantize_uint8(torch.tensor([0.5 / 255, 1.49 / 255, -1.0, 2.0])).tolist() == [1, 1, 0, 255]
 
+    # The PSNR is that of Y = round(16 + (65.481 R + 128.553 G + 24.966 B) / 255) (MATLAB
+    # rgb2ycbcr of uint8), written out here in numpy
+    noisy = torch.clamp(hr.float() / 255 + torch.randn(1, 3, 40, 40, generator=torch.Generator().manual_seed(4)) * 0.05, 0, 1)
+
+    def y_of(rgb8):
+        r, g, b = rgb8[0].astype(np.float64)
+        return np.round(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255)
+
+    y_hr = y_of(hr.numpy())[3:-3, 3:-3]
+    y_sr = y_of(quantize_uint8(noisy).numpy())[3:-3, 3:-3]
+    expected = 10 * np.log10(255**2 / np.mean((y_hr - y_sr) ** 2))
+    assert protocol_metrics(noisy, hr, shave=3)[0].item() == pytest.approx(expected, abs=1e-9)
+
 
 def test_rgb_and_unrounded_y_variants_differ_from_default():
     hr = torch.randint(0, 256, (1, 3, 32, 32), dtype=torch.uint8)

@@ -202,6 +202,9 @@ def test_output_size_rule_matches_matlab():
     assert output_size_for_scale(255, 1 / 3) == 85
     assert output_size_for_scale(256, 1 / 3) == 86  # ceil
     assert output_size_for_scale(10, 2.5) == 25
+    # floating-point noise above a whole number adds no sample (plain ceil would give 56)
+    assert 50 * 1.1 > 55 and output_size_for_scale(50, 1.1) == 55
+    assert 25 * 2.2 > 55 and output_size_for_scale(25, 2.2) == 55
 
 
 def test_bad_arguments():

@@ -134,9 +134,11 @@ def _kernel(name: str) -> _Kernel:
 def output_size_for_scale(size: int, scale: float) -> int:
     """MATLAB's output length for a scale factor: ``ceil(size * scale)``.
 
-    The product is rounded to 9 decimal places first so that, e.g.,
-    ``255 * (1/3)`` gives 85 rather than 86 through floating-point noise
-    (MATLAB computes with the scale the user typed and gets 85 as well).
+    The product is rounded to 9 decimal places first, so that floating-point
+    noise above a whole number does not add a sample: ``50 * 1.1`` is
+    55.00000000000001 in double, and x1.1 of 50 pixels gives 55 here, where
+    MATLAB's plain ``ceil`` gives 56. The benchmarks' factors (1/2, 1/3, 1/4 and
+    their inverses) have exact products, so their sizes are MATLAB's.
     """
     if not (scale > 0 and math.isfinite(scale)):
         raise InvalidArgumentError(f"scale must be a positive finite number, got {scale!r}")
