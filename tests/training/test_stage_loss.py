@@ -3,11 +3,14 @@ and init_into (weights into one submodule)."""
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 import torch
 
 from superres.models.scn import SCN, CascadeSCN
-from superres.errors import TrainingError
+from superres.errors import DataNotFoundError, TrainingError
 from superres.training.config import load_config
 from superres.training.trainer import Trainer
 from superres.weights.store import save_weights
@@ -126,11 +129,22 @@ def test_a_cascade_validates_at_scales_it_was_not_trained_at_and_other_models_re
                           args="{ atoms = 16, distinct = 2 }", input_mode="lr", patch=10, batch=2, val_every=2,
                           checkpoint_every=2, extra="val_scales = [2, 4]")
     result = Trainer(load_config(recipe), tmp_path / "cascade", progress=False).train()
-    assert result.step == 2 and result.best_psnr is not None
+    assert result.step == 2 and math.isfinite(result.best_psnr)  # validated (a run that never is gives nan)
+    assert json.loads((tmp_path / "cascade" / "best.json").read_text())["training"]["steps"] == 2
     # ...while an x2 SCN asked to validate at x3 stops before its first step, not at its first validation
     recipe = write_recipe(tmp_path / "s.toml", synthetic_images, steps=2, architecture="scn", args="{ atoms = 16 }",
                           input_mode="upsampled", patch=16, val_every=2, extra="val_scales = [3]")
     steps = []
     with pytest.raises(TrainingError, match=r"val_scales \[3\] are not trained"):
         Trainer(load_config(recipe), tmp_path / "scn", progress=False).train(on_step=lambda s, loss: steps.append(s))
+    assert steps == []
+
+
+def test_a_misspelt_validation_set_stops_the_run_before_its_first_step(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "s.toml", synthetic_images, steps=20, architecture="srcnn", args="{}",
+                          input_mode="upsampled", patch=16, val_every=15, val_dataset="Set55")
+    steps = []
+    with pytest.raises(DataNotFoundError, match="Set55"):
+        Trainer(load_config(recipe), tmp_path / "run", data_dir=synthetic_images.parent, progress=False).train(
+            on_step=lambda s, loss: steps.append(s))
     assert steps == []

@@ -411,6 +411,21 @@ def test_a_budget_run_keeps_its_fitted_steps_through_every_resume(tmp_path, synt
     assert _FitsTo24.fits == [3]  # fitted once, in the first leg
 
 
+def test_a_finished_run_extended_under_a_budget_trains_its_new_steps(tmp_path, synthetic_images, monkeypatch):
+    # A run that was never fitted to a budget has no fitted step count to keep: going on
+    # with a new train.steps on a lent GPU trains, fitted from where it stands.
+    from superres.training import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "_TimeBudget", _FitsTo24)
+    _FitsTo24.fits = []
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=100_000, checkpoint_every=1000)
+    assert Trainer(load_config(recipe, ["train.steps=12"]), tmp_path / "run", progress=False).train().step == 12
+    longer = Trainer(load_config(recipe, ["train.steps=40"]), tmp_path / "run", progress=False)
+    assert longer.train(time_budget_s=60, allow_changes=True).step == 24
+    assert _FitsTo24.fits == [15]
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["steps"] == 24
+
+
 def test_a_budget_measured_on_undone_steps_counts_from_the_step_it_resumes_at(tmp_path, synthetic_images):
     from superres.training.trainer import _TimeBudget
 

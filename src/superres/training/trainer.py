@@ -364,7 +364,12 @@ class Trainer:
         meta_path = self.checkpoint_dir / "last.json"
         if not meta_path.is_file():
             return cfg
-        saved = json.loads(meta_path.read_text()).get("config", {}).get("train", {})
+        meta = json.loads(meta_path.read_text())
+        if not meta.get("fitted_steps"):
+            # never fitted (a run without a budget, or one stopped before its fit): its step
+            # count is the recipe's, and a new train.steps extends it (with --allow-changes)
+            return cfg
+        saved = meta.get("config", {}).get("train", {})
         fitted = saved.get("steps")
         if isinstance(fitted, int) and fitted != cfg.train.steps:
             return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, steps=fitted))
@@ -485,7 +490,7 @@ class Trainer:
         count used, and a resume with the same command keeps that count.  ``allow_changes`` resumes a checkpoint made with other
         settings than ``config``'s (not another model), e.g. to go on at a lower learning rate.
         """
-        from superres.data.datasets import training_images
+        from superres.data.datasets import benchmark_images, training_images
         from superres.data.patches import PatchSampler, prepare_pairs
 
         from superres.methods.registry import METHODS
@@ -501,6 +506,8 @@ class Trainer:
             # found now, not at the first validation after minutes of training
             raise TrainingError(f"train.val_scales {untrained} are not trained (data.scales {list(cfg.data.scales)}) "
                                 f"and {cfg.model.architecture!r} serves only the scales it was trained at")
+        for scale in cfg.train.val_scales or cfg.data.scales:  # a misspelt set, too, is found now
+            benchmark_images(cfg.train.val_dataset, float(scale), data_dir=self.data_dir)
         if cfg.model.valid_training and hasattr(model, "padding"):
             model.padding = "valid"
         if cfg.train.channels_last:
@@ -716,8 +723,11 @@ class Trainer:
             return None
 
 
-#: settings that do not change what a run computes: a resume may change them (the initial
-#: weights only start a run: a resume takes the checkpoint's, wherever the start now lies)
+#: settings a resume may change: they leave what a run computes as it was (the initial weights
+#: only start a run: a resume takes the checkpoint's, wherever the start now lies), or, for
+#: train.threads and train.channels_last, change only the float rounding (about 1e-7: another
+#: summation order), so a resume is bit-exact only with the same threads and layout, as on
+#: another machine (threads = 0 takes its core count)
 _RESUMABLE_CHANGES = frozenset({
     "train.threads", "train.workers", "train.log_every", "train.val_every", "train.checkpoint_every",
     "train.val_dataset", "train.val_scales", "train.channels_last", "model.init_from", "model.init_into",
