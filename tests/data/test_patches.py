@@ -197,6 +197,20 @@ def test_grid_visits_every_window_once_per_epoch_in_a_fresh_order():
     assert epochs[0] != epochs[1]
 
 
+def test_grid_batches_across_an_epoch_end_keep_every_epoch_whole():
+    # 15 windows in batches of 4: batches straddle epoch ends, and the draws, read as one
+    # stream, are still whole epochs, each window once per epoch
+    h, w, p, stride, batch = 17, 11, 5, 3, 4
+    sampler = PatchSampler(_position_pairs(h, w), patch_size=p, batch_size=batch, mode="grid", stride=stride,
+                           augment=False, seed=0)
+    windows = sorted(y * w + x for y in range(0, h - p + 1, stride) for x in range(0, w - p + 1, stride))
+    assert len(windows) == 15
+    stream = [int(v) for step in range(15) for v in sampler.batch(step)[0][:, 0, 0, 0]]
+    epochs = [stream[i : i + 15] for i in range(0, 60, 15)]
+    assert all(sorted(epoch) == windows for epoch in epochs)
+    assert len({tuple(epoch) for epoch in epochs}) == 4  # a fresh order each epoch
+
+
 def test_batch_depends_only_on_seed_and_step_and_ranks_split_it():
     pairs = _pooled_pairs()
     a = PatchSampler(pairs, patch_size=6, batch_size=6, seed=9)

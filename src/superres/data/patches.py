@@ -221,10 +221,16 @@ class PatchSampler:
         gen = self._generator(step)
         scale = 0
         if self.mode == "grid":
-            epoch, offset = divmod(step * self.batch_size, len(self.grid))
-            order = torch.randperm(len(self.grid), generator=torch.Generator().manual_seed(self.seed * 7 + epoch))
-            take = order[(offset + torch.arange(self.batch_size)) % len(self.grid)]
-            picks = [tuple(v) for v in self.grid[take].tolist()]
+            # draw k of the step is item step * b + k of one endless stream of epochs, each a
+            # fresh order of every window, so a batch across an epoch's end takes the next
+            # epoch's first windows (and every window comes once per epoch)
+            n = len(self.grid)
+            picks = []
+            for item in range(step * self.batch_size, (step + 1) * self.batch_size):
+                epoch, offset = divmod(item, n)
+                if not picks or offset == 0:
+                    order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed * 7 + epoch))
+                picks.append(tuple(self.grid[order[offset]].tolist()))
         else:
             if self.one_scale:
                 scales = sorted(self.by_scale)
