@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -186,16 +190,46 @@ def _reference_uint8_resize(a: np.ndarray, scale: float, kernel: str) -> np.ndar
     return one_pass(one_pass(a.astype(np.float64)).T).T.astype(np.uint8)
 
 
-@pytest.mark.parametrize("kernel, scale", [("triangle", 1.5), ("bicubic", 1.5), ("bicubic", 2.5), ("triangle", 0.7), ("bicubic", 3)])
-def test_uint8_at_any_factor_equals_matlabs_sample_by_sample_sum(kernel, scale):
-    # At 1.5 a third of the outputs of a random image are exact .5 ties ((v0 + 5 v1) / 6),
-    # so weights equal only to 1e-13 (one phase's reused for every window) or a fused
-    # multiply-add (rounding once where MATLAB rounds twice) store the other integer.
+@pytest.mark.parametrize("kernel, scale", [("bicubic", 2), ("bicubic", 3), ("bicubic", 1 / 3), ("triangle", 4), ("bicubic", 0.25)])
+def test_uint8_equals_matlabs_sample_by_sample_sum_at_whole_factors(kernel, scale):
     a = np.random.default_rng(3).integers(0, 256, (24, 31)).astype(np.uint8)
     out = imresize_matlab(torch.from_numpy(a)[None, None], scale, kernel=kernel)[0, 0].numpy()
     expected = _reference_uint8_resize(a, scale, kernel)
     assert out.shape == expected.shape
     assert np.array_equal(out, expected), f"{int((out != expected).sum())} of {out.size} values differ"
+
+
+@pytest.mark.parametrize("kernel, scale", [("triangle", 1.5), ("bicubic", 1.5), ("bicubic", 2.5), ("triangle", 0.7)])
+def test_uint8_at_other_factors_parts_from_matlab_only_at_exact_ties(kernel, scale):
+    # One pass (rows of one pixel): MATLAB's sum of each sample, unrounded, is the reference.
+    # At 1.5 a third of a random row's samples are exact .5 ties ((v0 + 5 v1) / 6); the
+    # phases' shared weights may store the other integer there, and nowhere else.
+    a = np.random.default_rng(4).integers(0, 256, (1, 400)).astype(np.uint8)
+    out = imresize_matlab(torch.from_numpy(a)[None, None], (1, scale), kernel=kernel)[0, 0, 0].numpy().astype(int)
+    taps = _reference_taps(400, out.size, scale, kernel, "replicate")
+    exact = np.array([sum(float(a[0, k]) * w for k, w in pairs) for pairs in taps])
+    tie = np.abs(exact - np.floor(exact) - 0.5) < 1e-9
+    assert np.array_equal(out[~tie], np.clip(np.floor(exact[~tie] + 0.5), 0, 255))
+    assert np.allclose(np.abs(out[tie] - exact[tie]), 0.5, rtol=0, atol=1e-9)  # one of the two neighbours
+    if kernel == "triangle" and scale == 1.5:
+        assert tie.sum() > 50
+
+
+def test_uint8_results_do_not_depend_on_the_cpus_vector_instructions(tmp_path):
+    # A fused multiply-add (AVX2) rounds once where the plain code rounds twice, which
+    # moves .5 ties: the same resize, forced onto torch's plain kernels, gives the same bytes.
+    script = tmp_path / "resize.py"
+    script.write_text(
+        "import sys, numpy as np, torch\n"
+        "from superres.ops.resize import imresize_matlab\n"
+        "a = torch.from_numpy(np.random.default_rng(5).integers(0, 256, (3, 40, 52)).astype(np.uint8))[None]\n"
+        "outs = [imresize_matlab(a, s, kernel=k) for k, s in [('triangle', 1.5), ('bicubic', 2.5), ('bicubic', 0.4)]]\n"
+        "sys.stdout.write(''.join(o.numpy().tobytes().hex() for o in outs))\n")
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default"}
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    native = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert plain.returncode == native.returncode == 0, plain.stderr + native.stderr
+    assert plain.stdout == native.stdout
 
 
 def test_output_size_rule_matches_matlab():
