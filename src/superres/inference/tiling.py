@@ -165,8 +165,9 @@ def working_bytes_per_lr_pixel(method: SRMethod, scale: float, channels: int) ->
     The colour pipeline (RGB -> YCbCr, bicubic, back, quantisation in
     float64) holds about 48 bytes per output pixel and channel; a network
     adds ``3 x widest layer x 4`` bytes per pixel it processes (input and
-    output of a convolution and one padded copy).  A method may state its
-    own figure with ``working_bytes_per_lr_pixel(scale, channels)``.
+    output of a convolution and one padded copy), or what it states itself
+    as ``working_bytes_per_input_pixel(scale)`` (SCN holds more maps at once).
+    A method may state its whole figure with ``working_bytes_per_lr_pixel(scale, channels)``.
     """
     hook = getattr(method, "working_bytes_per_lr_pixel", None)
     if callable(hook):
@@ -178,8 +179,12 @@ def working_bytes_per_lr_pixel(method: SRMethod, scale: float, channels: int) ->
     parts = _learned_parts(method, scale)
     if parts is not None:
         model, feed = parts
-        net_pixels = area if feed == "upsampled" else math.ceil(scale) ** 2
-        base += 3 * _widest_layer(model) * 4.0 * net_pixels
+        stated = getattr(model, "working_bytes_per_input_pixel", None)
+        if callable(stated):
+            base += float(stated(scale)) * (area if feed == "upsampled" else 1)
+        else:
+            net_pixels = area if feed == "upsampled" else math.ceil(scale) ** 2
+            base += 3 * _widest_layer(model) * 4.0 * net_pixels
     return base
 
 

@@ -192,6 +192,17 @@ class SCN(nn.Module):
         """Receptive radius in pixels of the (upscaled) input: H's and G's."""
         return self.lr_patch // 2 + self.hr_patch // 2
 
+    def working_bytes_per_input_pixel(self, scale: float | None = None) -> float:
+        """Peak bytes of ``forward`` per input pixel, for the tiler's memory budget.
+
+        More maps live at once than in a plain chain of convolutions: the features,
+        their square and their normalised copy, the codes through LISTA's shrinkage,
+        the patch layer. Counted as 3 feature maps, 4 code maps and 2 patch maps of
+        float32: 3448 bytes at the default sizes, where a 300x300 x2 crop measured
+        about 2800 (VmHWM, fp32, one thread).
+        """
+        return 4.0 * (3 * self.features + 4 * self.atoms + 2 * self.hr_patch**2)
+
     # ----- initialisation ------------------------------------------------------------
     @torch.no_grad()
     def set_lista(self, dictionary: torch.Tensor, lam: float) -> float:
@@ -371,6 +382,11 @@ class CascadeSCN(nn.Module):
         that in all; the final resize by ``s / 2^n`` (>= 1/2, antialiased) adds at most 2.
         """
         return 2 * (2 + math.ceil(self.scn[0].border / 2)) + 2
+
+    def working_bytes_per_input_pixel(self, scale: float) -> float:
+        """Peak bytes per LR pixel: the last x2 step's SCN runs on ``4^steps`` pixels per LR pixel
+        (x3 runs two steps, at x4, before resizing down)."""
+        return 4.0 ** self.steps(scale) * self.scn[-1].working_bytes_per_input_pixel()
 
     def forward(self, lr: torch.Tensor, scale: float = 2.0,
                 return_stages: bool = False) -> torch.Tensor | list[torch.Tensor]:
