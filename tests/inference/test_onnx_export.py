@@ -59,10 +59,34 @@ def test_export_cli_from_a_weights_file(learned, tmp_path, capsys):
     np.testing.assert_array_equal(_run(named, x), _run(out, x))
 
 
-def test_fractional_scale_of_an_lr_network_is_refused(learned, tmp_path):
+def test_a_scale_the_network_only_reaches_by_resizing_is_refused(learned, tmp_path):
+    # x2.5 runs the x3 network then resizes, x8 the x4 one: the graph would be another
+    # scale's, so the export names the scales it can write instead
     method, _ = learned("litesr", any_scale=True)
-    with pytest.raises(InvalidArgumentError, match="integer scale"):
-        export_onnx(method, 2.5, tmp_path / "x.onnx")
+    for scale, runs in [(2.5, "x3"), (8, "x4")]:
+        with pytest.raises(InvalidArgumentError, match=rf"runs its {runs} network .* serves \(x2, x3, x4\)"):
+            export_onnx(method, scale, tmp_path / "x.onnx")
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_the_cascade_exports_whole_x2_steps_and_refuses_a_final_resize(tmp_path):
+    from superres.errors import SuperresError
+    from superres.methods.registry import get_method
+
+    try:
+        method = get_method("cscn")
+    except SuperresError as exc:
+        pytest.skip(f"cscn unavailable: {exc}")
+    for scale in (3, 2.5):
+        with pytest.raises(InvalidArgumentError, match="export x2, x4 or x8"):
+            export_onnx(method, scale, tmp_path / "c.onnx")
+    path = export_onnx(method, 4, tmp_path / "c4.onnx")
+    model, _ = method.model_for_scale(4)
+    x = torch.rand(1, 1, 20, 26)
+    with torch.no_grad():
+        ref = model.float().eval()(x, 4).numpy()
+    got = _run(path, x)
+    assert got.shape == ref.shape == (1, 1, 80, 104) and np.abs(got - ref).max() < 1e-4
 
 
 def _one_line_failure(capfd, argv: list[str], *words: str) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import math
 import os
 import sys
 import tempfile
@@ -69,7 +68,7 @@ def network_for_export(method: SRMethod, scale: float) -> tuple[nn.Module, dict,
     with the weights ``FILE``, as ``upscale`` and ``evaluate`` take it), or the path of a
     ``.safetensors`` weights file with its card.
     """
-    from superres.methods.learned import LearnedMethod
+    from superres.methods.learned import LearnedMethod, network_scale
     from superres.methods.registry import METHODS, get_method, resolve_method_name, split_method_spec
 
     named_weights = isinstance(method, str) and "=" in method and split_method_spec(method)[0] in METHODS
@@ -94,11 +93,16 @@ def network_for_export(method: SRMethod, scale: float) -> tuple[nn.Module, dict,
     # traced on the CPU whatever device the method runs on: the ONNX file does not depend on it
     model = copy.deepcopy(model).cpu().float().eval().to(memory_format=torch.contiguous_format)
     if card.get("input", "upsampled") == "lr":
-        net_scale = math.ceil(scale)
-        if net_scale != scale:
+        net_scale = network_scale(model, card, scale)  # as the method runs it
+        if net_scale != float(scale):
+            served = ", ".join(f"x{float(s):g}" for s in card.get("scales", []))
             raise InvalidArgumentError(
-                f"{name} runs a x{net_scale} network and resizes for x{scale:g}; export an integer scale"
+                f"{name} runs its x{net_scale:g} network and resizes for x{scale:g}; export a scale it serves ({served})"
             )
+        refusal = getattr(model, "export_refusal", None)
+        reason = refusal(scale) if callable(refusal) else None
+        if reason:
+            raise InvalidArgumentError(f"{name} at x{scale:g}: {reason}")
         if forward_takes_scale(model):
             model = _WithScale(model, net_scale)
     return model, card, name
@@ -164,8 +168,10 @@ def _export(model: nn.Module, example: torch.Tensor, path: Path, opset: int) -> 
             torch.onnx.export(model, (example,), str(path), input_names=["y"], output_names=["sr_y"],
                               dynamic_axes=axes, opset_version=opset, dynamo=False)
             return
-        except TypeError:
-            pass  # a torch without the legacy exporter: use torch.export (needs onnxscript)
+        except TypeError as exc:
+            if "dynamo" not in str(exc):  # a failure of the export itself, not a missing exporter
+                raise
+            # a torch whose export() takes no dynamo=False: use torch.export (needs onnxscript)
         dim = torch.export.Dim
         shapes = {"x": {0: dim("batch"), 2: dim("height", min=8), 3: dim("width", min=8)}}
         torch.onnx.export(model, (example,), str(path), input_names=["y"], output_names=["sr_y"],

@@ -123,12 +123,13 @@ def network_receptive_radius(model: nn.Module) -> int | None:
 
 
 def _learned_parts(method: SRMethod, scale: float):
-    from superres.methods.learned import LearnedMethod
+    """(network, how it is fed, the factor it applies itself) of a learned method, else None."""
+    from superres.methods.learned import LearnedMethod, network_scale
 
     if not isinstance(method, LearnedMethod):
         return None
     model, card = method.model_for_scale(scale)
-    return model, card.get("input", "upsampled")
+    return model, card.get("input", "upsampled"), network_scale(model, card, scale)
 
 
 def receptive_radius(method: SRMethod, scale: float) -> int | None:
@@ -139,7 +140,7 @@ def receptive_radius(method: SRMethod, scale: float) -> int | None:
     parts = _learned_parts(method, scale)
     if parts is None:
         return method.info.receptive_radius
-    model, feed = parts
+    model, feed, _ = parts
     border = network_receptive_radius(model)
     if border is None:
         return None
@@ -178,12 +179,12 @@ def working_bytes_per_lr_pixel(method: SRMethod, scale: float, channels: int) ->
         base *= 2
     parts = _learned_parts(method, scale)
     if parts is not None:
-        model, feed = parts
+        model, feed, net_scale = parts
         stated = getattr(model, "working_bytes_per_input_pixel", None)
         if callable(stated):
             base += float(stated(scale)) * (area if feed == "upsampled" else 1)
         else:
-            net_pixels = area if feed == "upsampled" else math.ceil(scale) ** 2
+            net_pixels = area if feed == "upsampled" else net_scale**2
             base += 3 * _widest_layer(model) * 4.0 * net_pixels
     return base
 

@@ -40,7 +40,7 @@ from superres.ops.resize import imresize_matlab
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["LearnedMethod", "weights_for_method", "weights_from_file", "learned_method_factory"]
+__all__ = ["LearnedMethod", "weights_for_method", "weights_from_file", "learned_method_factory", "network_scale"]
 
 
 @lru_cache(maxsize=None)
@@ -170,13 +170,8 @@ class LearnedMethod(YChannelMethod):
     def network_input(self, y: torch.Tensor, scale: float) -> tuple[torch.Tensor, float]:
         """What the network sees for LR ``y`` and the factor it applies itself."""
         model, card = self.model_for_scale(scale)
-        if card.get("input", "upsampled") == "upsampled":
-            return imresize_matlab(y, scale), 1.0
-        if getattr(model, "any_scale", False):
-            return y, float(scale)
-        trained = sorted(float(s) for s in card.get("scales", [math.ceil(scale)]))
-        above = [s for s in trained if s >= scale]
-        return y, above[0] if above else trained[-1]
+        net_scale = network_scale(model, card, scale)
+        return (imresize_matlab(y, scale) if card.get("input", "upsampled") == "upsampled" else y), net_scale
 
     def upscale_y(self, y: torch.Tensor, scale: float) -> torch.Tensor:
         """Run the network for ``scale`` on ``y`` as its card says; a result of another factor is resized to ``scale``."""
@@ -192,6 +187,22 @@ class LearnedMethod(YChannelMethod):
             # the image size, so tiles give the same pixels as the whole image.
             out = imresize_matlab(out, scale / net_scale)
         return out
+
+
+def network_scale(model: nn.Module, card: dict, scale: float) -> float:
+    """The factor a network applies itself when its method is asked for ``scale``.
+
+    1 for upsampled input; the requested factor for an ``any_scale`` network; else
+    the smallest scale of its card at or above ``scale`` (the largest if none is),
+    whose result is then resized to ``scale``.
+    """
+    if card.get("input", "upsampled") == "upsampled":
+        return 1.0
+    if getattr(model, "any_scale", False):
+        return float(scale)
+    trained = sorted(float(s) for s in card.get("scales", [math.ceil(scale)]))
+    above = [s for s in trained if s >= scale]
+    return above[0] if above else trained[-1]
 
 
 def learned_method_factory(info: MethodInfo, *, any_scale: bool = False,

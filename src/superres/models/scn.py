@@ -383,6 +383,14 @@ class CascadeSCN(nn.Module):
         """
         return 2 * (2 + math.ceil(self.scn[0].border / 2)) + 2
 
+    def export_refusal(self, scale: float) -> str | None:
+        """Why ONNX cannot hold the cascade at ``scale``, or None: the final resize of a factor
+        that is not a power of 2 computes its sizes from the input's, in Python."""
+        if float(scale) == 2.0 ** self.steps(scale):
+            return None
+        return (f"the cascade runs x{2 ** self.steps(scale)} and resizes for x{float(scale):g}, which ONNX cannot "
+                "hold for any input size; export x2, x4 or x8 and resize outside")
+
     def working_bytes_per_input_pixel(self, scale: float) -> float:
         """Peak bytes per LR pixel: the last x2 step's SCN runs on ``4^steps`` pixels per LR pixel
         (x3 runs two steps, at x4, before resizing down)."""
