@@ -23,14 +23,16 @@ SPECS = {
 }
 
 
-def make_learned(tmp_path, kind: str, *, any_scale: bool = False, seed: int = 0, card: dict | None = None):
-    """``(LearnedMethod, weights path)`` for a random network of ``kind`` (see SPECS); ``card``: extra card keys."""
+def make_learned(tmp_path, kind: str, *, any_scale: bool = False, seed: int = 0, card: dict | None = None,
+                 std: float = 0.1):
+    """``(LearnedMethod, weights path)`` for a random network of ``kind`` (see SPECS); ``card``: extra card keys;
+    ``std``: of the random weights (0.1 drives a random SRCNN's every output to 0 or 1)."""
     arch, args, feed, scales = SPECS[kind]
     torch.manual_seed(seed)
     model = build_model(arch, **args)
     with torch.no_grad():
         for p in model.parameters():  # large enough weights that every layer matters
-            p.normal_(0.0, 0.1)
+            p.normal_(0.0, std)
     path = save_weights(
         tmp_path / f"{kind}-test{''.join(f'-{k}{v}' for k, v in sorted((card or {}).items()))}.safetensors",
         model.state_dict(),

@@ -94,6 +94,10 @@ def scale_alignment(scale: float) -> tuple[int, int] | None:
     return frac.numerator, frac.denominator
 
 
+def _pair(value: int | tuple[int, ...]) -> tuple[int, ...]:
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
 def network_receptive_radius(model: nn.Module) -> int | None:
     """Receptive radius of ``model`` in the pixels of its input, or None if global.
 
@@ -102,7 +106,10 @@ def network_receptive_radius(model: nn.Module) -> int | None:
     the sum of ``dilation * (kernel - 1) / 2`` over all convolutions and
     poolings (exact for a plain chain, an upper bound for branches and for
     layers after a pixel shuffle); a model with adaptive (global) pooling has
-    no finite radius.
+    no finite radius. Nor is one bounded for a model that strides, pools with a
+    stride or upsamples by a transposed convolution or ``nn.Upsample``: there a
+    layer reaches ``stride`` times farther, and a tile's start changes the
+    sampling phase, so such a model (unless it states its radius) runs whole.
     """
     for attr in ("receptive_radius", "border"):
         value = getattr(model, attr, None)
@@ -110,9 +117,12 @@ def network_receptive_radius(model: nn.Module) -> int | None:
             return value
     radius = 0
     for module in model.modules():
-        if isinstance(module, _GLOBAL_POOLS):
+        if isinstance(module, _GLOBAL_POOLS + (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.Upsample)):
             return None
-        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d)):
+        stride = getattr(module, "stride", 1)
+        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)) and max(_pair(stride)) > 1:
+            return None
+        if isinstance(module, (nn.Conv1d, nn.Conv2d)):
             k = max(module.kernel_size)
             d = max(module.dilation)
             radius += d * math.ceil((k - 1) / 2)
