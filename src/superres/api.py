@@ -193,7 +193,9 @@ def upscale(
 
 def _upscale_path(path: Path, output, overwrite: bool, method, scale: float, options: dict) -> Path:
     from superres.inference import upscale_array
-    from superres.io import check_extension, output_extension, read_image, scale_suffix, write_image
+    from superres.io import (check_extension, check_output_dimensions, output_extension, read_image,
+                             scale_suffix, write_image)
+    from superres.ops.resize import output_size_for_scale
 
     from superres.errors import ImageReadError
     from superres.io.atomic import check_output_path, refuse_to_replace_inputs
@@ -209,6 +211,8 @@ def _upscale_path(path: Path, output, overwrite: bool, method, scale: float, opt
     if (target.exists() or target.is_symlink()) and not overwrite:
         raise InvalidArgumentError(f"{str(target)!r} exists (pass overwrite=True)")
     loaded = read_image(path)
+    height, width = loaded.pixels.shape[:2]
+    check_output_dimensions(target, output_size_for_scale(width, scale), output_size_for_scale(height, scale))
     pixels = upscale_array(loaded.pixels, method, scale, **options)
     return write_image(target, pixels, icc_profile=loaded.icc_profile, exif=loaded.exif, overwrite=overwrite)
 
@@ -292,7 +296,14 @@ def _upscale_pil(im, method, scale: float, options: dict):
         result = Image.fromarray(out[:, :, 0].astype(np.uint16 if mode == "I;16" else np.int32))
     else:  # uint8 (H, W) -> L, (H, W, 2/3/4) -> LA/RGB/RGBA
         result = Image.fromarray(out[:, :, 0] if out.shape[2] == 1 else out)
-    for key in ("icc_profile", "exif", "dpi"):
-        if key in im.info:
-            result.info[key] = im.info[key]
+    from superres.io import fit_metadata
+
+    if "dpi" in im.info:
+        result.info["dpi"] = im.info["dpi"]
+    # the profile only if it is of the result's colour space (a CMYK image's is not), the
+    # EXIF with the result's size
+    icc, exif = fit_metadata(out, im.info.get("icc_profile"), im.info.get("exif"))
+    for key, value in (("icc_profile", icc), ("exif", exif)):
+        if value is not None:
+            result.info[key] = value
     return result

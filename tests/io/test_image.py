@@ -658,21 +658,44 @@ def test_permission_error_on_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert_read_error(path, contains="permission denied")
 
 
-def test_no_other_exception_type_escapes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF", "JPEG", "WEBP", "GIF", "BMP"])
+def test_no_other_exception_type_escapes(tmp_path: Path, fmt: str) -> None:
+    # Each format's decoder fails its own way (a damaged TIFF tag raises TypeError), and
+    # Pillow warns about damage it reads past: neither may reach the user.
     good = io.BytesIO()
-    Image.fromarray(smooth_pixels(32, 32, 3)).save(good, "PNG")
+    Image.fromarray(smooth_pixels(32, 32, 3)).save(good, fmt)
     data = good.getvalue()
     rng = np.random.default_rng(7)
-    for i in range(40):  # random damage anywhere in the file
+    suffix = {"JPEG": ".jpg", "TIFF": ".tif"}.get(fmt, "." + fmt.lower())
+    for i in range(150):  # random damage anywhere in the file
         damaged = bytearray(data)
         for pos in rng.integers(0, len(data), 4):
             damaged[pos] ^= 0x5A
-        path = tmp_path / f"d{i}.png"
+        path = tmp_path / f"d{i}{suffix}"
         path.write_bytes(bytes(damaged))
-        try:
-            read_image(path)
-        except ImageReadError as e:
-            assert path.name in str(e) and "\n" not in str(e)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                read_image(path)
+            except ImageReadError as e:
+                assert path.name in str(e) and "\n" not in str(e)
+
+
+@pytest.mark.parametrize("error", [TypeError("tag"), ValueError("bad"), KeyError(7), IndexError("x"),
+                                   struct.error("unpack"), zlib.error("inflate"), SyntaxError("not a TIFF")])
+def test_every_error_type_a_decoder_raises_becomes_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             error: Exception) -> None:
+    # The types Pillow's decoders were seen to raise on damaged files (a damaged TIFF tag:
+    # TypeError), whatever random damage happens to find.
+    path = write_image(tmp_path / "a.tif", random_pixels(8, 8, 3))
+
+    def broken(self: ImageFile.ImageFile) -> None:
+        raise error
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", broken)
+    with pytest.raises(ImageReadError, match=r"cannot read '.*a\.tif': corrupt or truncated") as caught:
+        read_image(path)
+    assert "\n" not in str(caught.value)
 
 
 # --------------------------------------------------------------------------

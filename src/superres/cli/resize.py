@@ -106,7 +106,7 @@ def resize_pixels(pixels: np.ndarray, *, scale: float | None = None, size: tuple
 
 
 def run(args: argparse.Namespace) -> int:
-    from superres.io import read_image, write_image
+    from superres.io import check_output_dimensions, read_image, write_image
     from superres.ops.resize import output_size_for_scale
 
     # everything that can be said about the output is said before the input is even read
@@ -120,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         out_h, out_w = output_size_for_scale(height, args.scale), output_size_for_scale(width, args.scale)
     check_resize_size(height, width, channels, image.pixels.itemsize, out_h, out_w,
                       max_memory=args.max_memory, what=repr(str(args.input)), kernel=args.kernel)
+    check_output_dimensions(args.output, out_w, out_h)
     out = resize_pixels(
         image.pixels,
         scale=args.scale,

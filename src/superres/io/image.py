@@ -23,6 +23,11 @@ Format notes (what is kept and what is not):
   as RGB. 16-bit gray+alpha goes to TIFF as 16-bit RGBA, because Pillow cannot
   read a 16-bit gray+alpha TIFF back. WebP with ``quality=100`` is lossless.
   ICC profile and EXIF go into PNG, JPEG, WebP and TIFF; BMP carries neither.
+  A profile of another colour space than the pixels' (a CMYK photo's, now RGB;
+  an RGB one on a palette image read as gray) is dropped, not written into a
+  file it would make invalid; the EXIF image width and height are set to the
+  written image's. JPEG holds at most 65500 pixels a side and WebP 16383:
+  :func:`check_output_dimensions` says so before any work.
 * Limits: the pixel count in the header is checked against ``max_pixels``
   before decoding. Pillow's own decompression-bomb check (inside
   ``Image.open``, above ``2 * PIL.Image.MAX_IMAGE_PIXELS``, about 179 million
@@ -131,7 +136,9 @@ _PILLOW_LIMIT_LOCK = threading.Lock()
 def _without_pillow_limit():
     """Let Pillow open images of any size: its hard limit would come first, where ``max_pixels`` is the one that counts."""
     with _PILLOW_LIMIT_LOCK, warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        # Pillow warns about damage it reads past (a truncated EXIF block, a TIFF tag beyond
+        # the file's end): what counts is said in one line, or the image reads fine
+        warnings.simplefilter("ignore")
         saved = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None  # _decode checks the header's size against max_pixels itself
         try:
@@ -566,6 +573,85 @@ def check_extension(path: str | os.PathLike[str], name: str | None = None) -> No
 _NO_ALPHA = frozenset({"JPEG", "BMP"})
 #: formats of 8 bits per sample
 _EIGHT_BIT = frozenset({"JPEG", "WEBP", "BMP"})
+#: the longest side each format's encoder writes (libjpeg's and libwebp's limits)
+_MAX_SIDE = {"JPEG": 65500, "WEBP": 16383}
+
+
+def check_output_dimensions(path: str | os.PathLike[str], width: int, height: int, *, format: str | None = None) -> None:
+    """Raise :class:`ImageWriteError` if the format of ``path`` cannot hold a ``width x height``
+    image (JPEG: 65500 pixels a side, WebP: 16383), so a caller can say so before the work."""
+    name = os.fspath(path)
+    fmt = _resolve_format(Path(path), name, format)
+    limit = _MAX_SIDE.get(fmt)
+    if limit is not None and max(width, height) > limit:
+        raise ImageWriteError(
+            f"cannot write {name!r}: the output would be {width}x{height}, and {fmt} holds at most "
+            f"{limit} pixels a side (write PNG or TIFF)"
+        )
+
+
+def _profile_fits(icc: bytes, channels: int) -> bool:
+    """Whether an ICC profile's colour space (header bytes 16..20) is the pixels', gray or RGB;
+    a blob without the ICC signature ``acsp`` is passed on as it came, unjudged."""
+    if icc[36:40] != b"acsp":
+        return True
+    return icc[16:20] == (b"GRAY" if channels in (1, 2) else b"RGB ")
+
+
+_EXIF_IFD = 0x8769
+_EXIF_SIZE_TAGS = (0xA002, 0xA003)  # PixelXDimension, PixelYDimension
+
+
+def _exif_with_size(blob: bytes, width: int, height: int) -> bytes:
+    """``blob`` (``Exif\\0\\0``-prefixed) whose EXIF image width and height are ``width x height``:
+    patched in place where they are inline values that can hold them (maker notes and
+    thumbnails keep their offsets), else rewritten by Pillow."""
+    body = blob[len(_EXIF_PREFIX) :]
+    try:
+        order = {b"II": "<", b"MM": ">"}[body[:2]]
+
+        def entries(ifd: int):
+            (count,) = struct.unpack_from(order + "H", body, ifd)
+            for i in range(count):
+                at = ifd + 2 + 12 * i
+                yield (at, *struct.unpack_from(order + "HHI", body, at))
+
+        (ifd0,) = struct.unpack_from(order + "I", body, 4)
+        pointer = next((at for at, tag, kind, n in entries(ifd0) if tag == _EXIF_IFD), None)
+        if pointer is None:
+            return blob  # no EXIF sub-IFD: no size recorded
+        (exif_ifd,) = struct.unpack_from(order + "I", body, pointer + 8)
+        patched = bytearray(body)
+        for at, tag, kind, n in entries(exif_ifd):
+            if tag in _EXIF_SIZE_TAGS:
+                value = width if tag == _EXIF_SIZE_TAGS[0] else height
+                if n != 1 or kind not in (3, 4) or (kind == 3 and value > 0xFFFF):
+                    raise ValueError("not an inline value that holds the size")
+                patched[at + 8 : at + 12] = struct.pack(order + ("HH" if kind == 3 else "I"), *(
+                    (value, 0) if kind == 3 else (value,)))
+        return _EXIF_PREFIX + bytes(patched)
+    except (KeyError, ValueError, struct.error):
+        pass
+    try:
+        tags = Image.Exif()
+        tags.load(blob)
+        sub = tags.get_ifd(_EXIF_IFD)
+        if any(tag in sub for tag in _EXIF_SIZE_TAGS):
+            sub[_EXIF_SIZE_TAGS[0]], sub[_EXIF_SIZE_TAGS[1]] = width, height
+        return _exif_prefixed(tags.tobytes())
+    except Exception:  # unreadable EXIF: better none than one that describes another image
+        return None
+
+
+def fit_metadata(pixels: np.ndarray, icc_profile: bytes | None, exif: bytes | None) -> tuple[bytes | None, bytes | None]:
+    """The ICC profile and EXIF to write with ``pixels`` ((H, W, C)): the profile only if its
+    colour space is the pixels', the EXIF with their width and height."""
+    channels = pixels.shape[2] if pixels.ndim == 3 else 1
+    icc = icc_profile if icc_profile and _profile_fits(icc_profile, channels) else None
+    blob = _exif_prefixed(exif)
+    if blob is not None:
+        blob = _exif_with_size(blob, pixels.shape[1], pixels.shape[0])
+    return icc, blob
 
 
 def what_the_format_drops(path: str | os.PathLike[str], pixels: np.ndarray, *, format: str | None = None) -> list[str]:
@@ -610,9 +696,10 @@ def write_image(
     fmt = _resolve_format(target, name, format)
 
     check_output_path(target, overwrite=overwrite, name=name)
+    check_output_dimensions(target, arr.shape[1], arr.shape[0], format=fmt)
 
     try:
-        encode = _encoder(arr, fmt, icc_profile or None, _exif_prefixed(exif), quality)
+        encode = _encoder(arr, fmt, *fit_metadata(arr, icc_profile, exif), quality)
         _atomic_write(target, encode, overwrite)
     except FileExistsError:
         raise ImageWriteError(f"{name!r} exists (use --overwrite)") from None
