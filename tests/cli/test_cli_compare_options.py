@@ -62,3 +62,17 @@ def test_fractional_scale_scores_as_evaluate_does(tmp_path, capsys):
     assert main(["compare", str(folder / "hr.png"), "-m", "bicubic", "-s", "2.5", "-o", str(tmp_path / "g.png")]) == 0
     psnr, ssim = _scores(capsys.readouterr().out)["bicubic"]
     assert abs(psnr - image["psnr"]) <= 0.005 + 1e-9 and abs(ssim - image["ssim"]) <= 0.00005 + 1e-9
+
+
+def test_a_zoom_too_large_for_the_crop_is_refused_before_any_upscaling(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "hr.png"
+    write_image(src, make_sample(64, 48))
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("upscaled before the refusal")
+
+    monkeypatch.setattr("superres.inference.upscale_tensor", no_work)
+    argv = ["compare", str(src), "-m", "bicubic", "-s", "2", "--crop", "0,0,20,20", "--zoom", "300", "-o", str(tmp_path / "g.png")]
+    assert main(argv) == 1
+    assert "gives panels over 4096 pixels" in capsys.readouterr().err
+    assert not (tmp_path / "g.png").exists()

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from superres.degradation.pipelines import bicubic_downscale, modcrop_to_scale
-    from superres.evaluation.metrics import protocol_metrics
+    from superres.evaluation.metrics import protocol_metrics, quantize_uint8
     from superres.inference import prepare_method, upscale_tensor
     from superres.methods.registry import method_label, split_method_spec
     from superres.io import read_image, to_uint8, write_image
@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     x, y, cw, ch = args.crop if args.crop else _default_crop(h, w)
     if x + cw > w or y + ch > h:
         raise InvalidArgumentError(f"crop {x},{y},{cw},{ch} does not fit in the {w}x{h} image (after cropping to a multiple of the scale)")
+    _panel_zoom(args.zoom, ch, cw)  # a zoom too large for the crop, said before the upscaling
 
     panels: list[tuple[str, str, np.ndarray]] = [("original", f"{w}x{h}, x{scale:g}", hr[0, :, y:y + ch, x:x + cw])]
     # `default` shows the method it resolved to; NAME=FILE the run its weights come from
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             print(f"{label:<{width}} ...", end="\r", file=sys.stderr, flush=True)
         sr = upscale_tensor(lr.float() / 255, method, scale, from_uint8=True)
-        sr8 = torch.clamp(torch.floor(sr.to(torch.float64) * 255 + 0.5), 0, 255).to(torch.uint8)
+        sr8 = quantize_uint8(sr)  # as evaluate scores it (a NaN output is refused, not scored as black)
         p, s = protocol_metrics(sr8, hr, shave=math.ceil(scale))
         print(f"{label:<{width}} {p.item():7.2f} {s.item():7.4f}")
         panels.append((label, f"{p.item():.2f} dB / {s.item():.4f}", sr8[0, :, y:y + ch, x:x + cw]))
@@ -109,6 +110,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _panel_zoom(zoom: int | None, ch: int, cw: int) -> int:
+    """The crops' magnification: ``zoom``, or towards :data:`PANEL_TARGET` pixels; panels stay within 4096."""
+    zoom = zoom or max(1, PANEL_TARGET // max(ch, cw))
+    if zoom < 1 or zoom * max(ch, cw) > 4096:
+        raise InvalidArgumentError(f"zoom {zoom} gives panels over 4096 pixels")
+    return zoom
+
+
 def _render(panels, *, zoom: int | None, columns: int | None):
     """A white grid of the crops (nearest-zoomed) with a label under each."""
     import numpy as np
@@ -116,9 +125,7 @@ def _render(panels, *, zoom: int | None, columns: int | None):
 
     first = panels[0][2]
     ch, cw = first.shape[-2:]
-    zoom = zoom or max(1, PANEL_TARGET // max(ch, cw))
-    if zoom < 1 or zoom * max(ch, cw) > 4096:
-        raise InvalidArgumentError(f"zoom {zoom} gives panels over 4096 pixels")
+    zoom = _panel_zoom(zoom, ch, cw)
     font = ImageFont.load_default()
     pad, label_h = 8, 34
     pw, ph = cw * zoom, ch * zoom
