@@ -16,10 +16,13 @@ Two commands are synced (both cheap: they read the weights cards and the runs' l
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 COMMAND = "superres models --format markdown"
+#: the command however it is spelt (``-f markdown`` too), so no quoted table escapes the sync
+COMMAND_PATTERN = re.compile(r"superres models\b[^`\n]*?(?:--format|-f)[ =]markdown")
 HEADER = "| method | scale | params"
 SUMMARY_COMMAND = "python -m superres.training.summary "
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,8 +39,11 @@ def sync_text(text: str, fresh: dict[str, list[str]]) -> tuple[str, int]:
     tables = 0
     i = 0
     while i < len(lines):
-        if COMMAND in lines[i]:
+        if COMMAND_PATTERN.search(lines[i]):
             mode = "y-float" if "--lr-mode y-float" in lines[i] else "rgb"
+        elif lines[i].startswith(HEADER) and mode is None:
+            # a models table whose numbers no quoted command makes: typed by hand
+            raise SystemExit(f"line {i + 1}: a '{HEADER} ...' table without `{COMMAND}` quoted above it")
         elif mode is not None and lines[i].startswith(HEADER):
             end = i
             while end < len(lines) and lines[end].startswith("|"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,17 +33,24 @@ def test_sync_rewrites_the_quoted_tables_and_keeps_their_methods():
         HEADER, RULE, "| vdsr | x2 | 666k | 665k | 37.00 | 32.00 | 31.00 |  |", "",  # stale, and x3 missing
         "`superres models --format markdown --lr-mode y-float`:", "",
         HEADER, RULE, "| vdsr | x2 | 666k | 665k | 1.00 | 2.00 | 3.00 |  |", "",
-        "A table nobody quoted stays as it is:", "",
-        HEADER, RULE, "| vdsr | x2 | 666k | 665k | 9.99 | 9.99 | 9.99 |  |",
+        "The short spelling, `superres models -f markdown`:", "",
+        HEADER, RULE, "| cscn | x2 | 82.5k | 41.2k | 9.99 | 9.99 | 9.99 |  |",
     ])
     synced, tables = _sync_tables().sync_text(text, FRESH)
-    assert tables == 2
+    assert tables == 3
     lines = synced.split("\n")
     assert lines[2:6] == [HEADER, RULE, FRESH["rgb"][3], FRESH["rgb"][4]]  # vdsr only: bicubic and cscn not shown
     assert lines[6:11] == ["", "`superres models --format markdown --lr-mode y-float`:", "", HEADER, RULE]
     assert lines[11:13] == FRESH["y-float"][2:4]
-    assert lines[-1] == "| vdsr | x2 | 666k | 665k | 9.99 | 9.99 | 9.99 |  |"
-    assert _sync_tables().sync_text(synced, FRESH) == (synced, 2)  # idempotent
+    assert lines[-1] == FRESH["rgb"][5]
+    assert _sync_tables().sync_text(synced, FRESH) == (synced, 3)  # idempotent
+
+
+def test_a_models_table_without_its_command_is_refused():
+    # its numbers would be typed by hand, and no sync would ever see them go stale
+    text = "\n".join(["A table nobody quoted:", "", HEADER, RULE, "| vdsr | x2 | 666k | 665k | 9.99 | 9.99 | 9.99 |  |"])
+    with pytest.raises(SystemExit, match="line 3: .* without `superres models --format markdown`"):
+        _sync_tables().sync_text(text, FRESH)
 
 
 def test_sync_replaces_the_table_after_a_quoted_summary_command():

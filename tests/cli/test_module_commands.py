@@ -24,6 +24,7 @@ COMMANDS = [
     ("superres.weights.average", [f"{MISSING}/a.safetensors", "-o", "{tmp}/mean.safetensors"], "at least two"),
     ("superres.weights.ship", [f"{MISSING}/a.safetensors", "scn.test-never-shipped"], "does not exist"),
     ("superres.training.plots", [f"{MISSING}/run"], "does not exist"),
+    ("superres.training.summary", [f"{MISSING}/run"], "does not exist"),
 ]
 
 

@@ -151,3 +151,14 @@ def test_output_must_be_an_onnx_file(learned, tmp_path, capfd):
     with pytest.raises(InvalidArgumentError, match=r"\.onnx"):
         export_onnx(weights, 3.0, tmp_path / "x.png")
     assert main(["export", str(weights), "-s", "3", "-o", str(tmp_path / "x.ONNX")]) == 0
+
+
+def test_without_the_onnx_package_export_says_what_to_install(learned, tmp_path, capfd, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real(name, *a))
+    _, weights = learned("srcnn")
+    _one_line_failure(capfd, ["export", str(weights), "-s", "3", "-o", str(tmp_path / "x.onnx")],
+                      "needs the onnx package", "pip install")
+    assert not (tmp_path / "x.onnx").exists()

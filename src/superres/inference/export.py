@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import importlib.util
 import os
 import sys
 import tempfile
@@ -133,6 +134,8 @@ def export_onnx(
         raise InvalidArgumentError(f"{str(target)!r} exists (use --overwrite)")
     if not target.parent.is_dir():
         raise InvalidArgumentError(f"cannot write {str(target)!r}: folder {str(target.parent)!r} does not exist")
+    if importlib.util.find_spec("onnx") is None:  # torch's exporter needs it, and says so only at the end
+        raise SuperresError('ONNX export needs the onnx package: pip install onnx (or the extra: pip install -e ".[export]")')
     model, card, name = network_for_export(method_name, scale)
     feed = card.get("input", "upsampled")
     example = torch.rand(1, 1, 40, 48)

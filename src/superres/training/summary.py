@@ -8,14 +8,17 @@ this is the command those figures come from::
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from superres.errors import SuperresError, one_line_errors
 from superres.training.plots import read_log
 
-__all__ = ["RunSummary", "summarize_run", "format_summaries"]
+__all__ = ["RunSummary", "summarize_run", "format_summaries", "main"]
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,21 @@ def format_summaries(summaries: list[RunSummary]) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    import sys
-
-    if len(sys.argv) < 2:
-        sys.exit("usage: python -m superres.training.summary RUN_DIR [RUN_DIR ...]")
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    """``python -m superres.training.summary RUN_DIR ...``: print the table; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m superres.training.summary", description=__doc__.splitlines()[0])
+    parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="the folder of a training run")
+    args = parser.parse_args(argv)
+    for run in args.run_dirs:
+        if not (run / "log.csv").is_file():
+            raise SuperresError(f"{str(run / 'log.csv')!r} does not exist: RUN_DIR is the folder of a training run")
     try:
-        print(format_summaries([summarize_run(d) for d in sys.argv[1:]]))
-    except (OSError, ValueError, KeyError) as error:
-        sys.exit(f"error: {error}")
+        print(format_summaries([summarize_run(d) for d in args.run_dirs]))
+    except (OSError, ValueError, KeyError) as error:  # a log or config that is not a run's
+        raise SuperresError(f"cannot summarise: {error}") from None
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
