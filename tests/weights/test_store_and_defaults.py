@@ -37,6 +37,45 @@ def test_an_invalid_card_is_a_weights_error(tmp_path):
         read_card(path)
 
 
+def _srcnn_weights(tmp_path, **card_changes):
+    """A random SRCNN's weights with a valid sha256, its card then changed by ``card_changes``
+    (None: the key removed)."""
+    from superres.models.registry import build_model
+
+    path = save_weights(tmp_path / "s.safetensors", build_model("srcnn").state_dict(),
+                        {"architecture": "srcnn", "model_args": {}, "scales": [3], "input": "upsampled", "method": "srcnn-915"})
+    card = read_card(path)
+    for key, value in card_changes.items():
+        card.pop(key) if value is None else card.__setitem__(key, value)
+    write_card(path, card)
+    return path
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(architecture="vdsr", model_args={"f1": 9}), "model_args do not fit vdsr"),
+    (dict(model_args={"bogus": 1}), "model_args do not fit srcnn"),
+    (dict(architecture=None), "needs 'architecture'"),
+    (dict(model_args=[1, 2]), "needs 'architecture'"),
+    (dict(architecture="no-such-net"), "unknown architecture"),
+    (dict(sha256=None), "records no sha256"),
+])
+def test_a_card_that_does_not_describe_its_weights_is_one_weights_error(tmp_path, changes, message):
+    from superres.errors import SuperresError
+    from superres.models.registry import model_from_weights
+
+    path = _srcnn_weights(tmp_path, **changes)
+    with pytest.raises(SuperresError, match=message):
+        model_from_weights(str(path))
+
+
+@pytest.mark.parametrize("content, message", [(b"[1, 2]", "JSON object, not list"), (b"\xff\xfe{}", "not UTF-8")])
+def test_a_card_that_is_no_json_object_is_a_weights_error(tmp_path, content, message):
+    path = _srcnn_weights(tmp_path)
+    path.with_suffix(".json").write_bytes(content)
+    with pytest.raises(WeightsError, match=message):
+        read_card(path)
+
+
 def test_an_unlisted_scale_uses_the_next_larger_listed_one(monkeypatch):
     monkeypatch.setattr(defaults, "DEFAULT_METHOD_BY_SCALE", {2: "two", 3: "three", 4: "four"})
     assert [defaults.default_method_for_scale(s) for s in (1.5, 2, 2.5, 3, 3.5, 4, 6)] == [

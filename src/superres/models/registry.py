@@ -32,8 +32,11 @@ def model_class(architecture: str) -> type[nn.Module]:
         add_plugins(MODELS, ARCHITECTURES_GROUP)
     if architecture not in MODELS:
         raise UnknownNameError(f"unknown architecture {architecture!r} (known: {', '.join(sorted(MODELS))})")
-    module_name, attr = MODELS[architecture].split(":")
-    return getattr(importlib.import_module(module_name), attr)
+    module_name, _, attr = MODELS[architecture].partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:  # a plugin's entry point that leads nowhere
+        raise UnknownNameError(f"architecture {architecture!r} ({MODELS[architecture]}) cannot be loaded: {exc}") from None
 
 
 def build_model(architecture: str, **model_args) -> nn.Module:
@@ -47,7 +50,13 @@ def model_from_weights(name_or_path: str) -> tuple[nn.Module, dict]:
 
     entry = load_weights(name_or_path)
     card = entry.card
-    model = build_model(card["architecture"], **card.get("model_args", {}))
+    architecture, model_args = card.get("architecture"), card.get("model_args", {})
+    if not isinstance(architecture, str) or not isinstance(model_args, dict):
+        raise WeightsError(f"{entry.path.name}: its card needs 'architecture' (a name) and 'model_args' (an object)")
+    try:
+        model = build_model(architecture, **model_args)
+    except (TypeError, ValueError) as exc:  # arguments of another architecture, or out of range
+        raise WeightsError(f"{entry.path.name}: the card's model_args do not fit {architecture}: {exc}") from None
     try:
         model.load_state_dict(entry.tensors, strict=True)
     except RuntimeError as exc:

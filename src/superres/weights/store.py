@@ -92,9 +92,14 @@ def read_card(weights_file: Path) -> dict:
     if not card_path.is_file():
         raise WeightsError(f"{weights_file.name}: model card {card_path.name} is missing")
     try:
-        return json.loads(card_path.read_text())
+        card = json.loads(card_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise WeightsError(f"{card_path}: invalid JSON ({exc})") from None
+    except UnicodeDecodeError:
+        raise WeightsError(f"{card_path}: not a JSON text (not UTF-8)") from None
+    if not isinstance(card, dict):
+        raise WeightsError(f"{card_path}: a model card is a JSON object, not {type(card).__name__}")
+    return card
 
 
 def write_card(weights_file: Path, card: dict) -> None:
@@ -106,7 +111,9 @@ def load_weights(name_or_path: str | os.PathLike, *, verify: bool = True) -> Wei
     """Load tensors and card; check the sha256 recorded in the card."""
     path = weights_path(name_or_path)
     card = read_card(path)
-    if verify and card.get("sha256") != _sha256(path):
+    if verify and "sha256" not in card:
+        raise WeightsError(f"{path.name}: its card records no sha256 (cards are written by save_weights)")
+    if verify and card["sha256"] != _sha256(path):
         raise WeightsError(f"{path.name}: sha256 does not match its card (file corrupt or card stale)")
     try:
         tensors = load_file(str(path))
