@@ -31,6 +31,14 @@ def my_sr(**options):
     return Doubled()
 
 
+def raises(**options):
+    raise RuntimeError("plugin bug")
+
+
+def not_a_method(**options):
+    return 42
+
+
 class MyNet(nn.Module):
     def __init__(self, width=4):
         super().__init__()
@@ -73,9 +81,6 @@ def test_a_plugin_architecture_builds_by_name(tmp_path, monkeypatch):
 
 
 
-# ---- mutation pass 5: append to tests/methods/test_plugins.py -----------------------------
-
-
 def test_a_plugin_method_is_found_by_name_without_a_listing_first(tmp_path, monkeypatch):
     _install(tmp_path, monkeypatch)
     assert registry.get_method("my-sr").info.name == "my-sr"  # as `superres upscale -m my-sr` does
@@ -87,3 +92,36 @@ def test_an_entry_point_that_names_no_attribute_is_left_out(tmp_path, monkeypatc
     monkeypatch.setattr(plugins, "entry_points", lambda group: declared if group == plugins.METHODS_GROUP else [])
     assert main(["methods"]) == 0
     assert "half-done" not in registry.METHODS and "half-done" not in capsys.readouterr().out
+
+
+def test_a_broken_plugin_is_reported_in_one_line_and_the_others_still_work(tmp_path, monkeypatch, capsys):
+    _install(tmp_path, monkeypatch)
+    group = plugins.METHODS_GROUP
+    declared = [EntryPoint("my-sr", "my_plugin:my_sr", group), EntryPoint("ghost", "my_plugin:nothing_here", group),
+                EntryPoint("crashes", "my_plugin:raises", group), EntryPoint("wrong", "my_plugin:not_a_method", group)]
+    monkeypatch.setattr(plugins, "entry_points", lambda group=None: declared if group == plugins.METHODS_GROUP else [])
+    assert main(["methods"]) == 0
+    out = capsys.readouterr().out
+    assert any(line.startswith("my-sr ") for line in out.splitlines())
+    for name, why in [("ghost", "does not exist"), ("crashes", "RuntimeError: plugin bug"), ("wrong", "not an SRMethod")]:
+        assert name in out and why in out, (name, out)
+    assert main(["upscale", "x.png", "-m", "crashes", "-s", "2"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "failed to build" in err[0]
+    # superres models lists the plugin as superres methods does
+    assert main(["models", "-f", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["method"] for row in rows].count("my-sr") == 1
+
+
+def test_an_architecture_plugin_whose_module_is_missing_is_one_error(tmp_path, monkeypatch):
+    import pytest
+
+    from superres.errors import SuperresError
+
+    _install(tmp_path, monkeypatch)
+    group = plugins.ARCHITECTURES_GROUP
+    monkeypatch.setattr(plugins, "entry_points",
+                        lambda group=None: [EntryPoint("lost-net", "no_such_module:Net", plugins.ARCHITECTURES_GROUP)] if group == plugins.ARCHITECTURES_GROUP else [])
+    with pytest.raises(SuperresError, match="'lost-net' .* cannot be loaded"):
+        models_registry.build_model("lost-net")

@@ -42,12 +42,13 @@ def collect_rows(lr_mode: str = "rgb") -> list[dict]:
     from superres.methods.learned import LearnedMethod
     from superres.methods.registry import METHODS, get_method
     from superres.models.cost import model_cost
+    from superres.plugins import METHODS_GROUP, add_plugins
     from superres.weights.cards import card_psnr
     from superres.weights.store import SHIPPED_DIR, read_card
 
     defaults = _defaults()
     rows: list[dict] = []
-    for name in METHODS:
+    for name in add_plugins(METHODS, METHODS_GROUP):  # other packages' methods too, as `superres methods`
         try:
             method = get_method(name)
         except SuperresError as exc:

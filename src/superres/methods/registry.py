@@ -17,6 +17,7 @@ candidate is scored under the same protocol as the shipped weights, in the same 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from pathlib import Path
@@ -64,12 +65,41 @@ def _factory(name: str) -> Callable[..., SRMethod]:
     if name not in METHODS:
         known = ", ".join(sorted(METHODS) + ["default"])
         raise UnknownNameError(f"unknown method {name!r} (known: {known})")
-    module_name, attr = METHODS[name].split(":")
+    module_name, _, attr = METHODS[name].partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:  # an optional dependency is missing
         raise SuperresError(f"method {name!r} is unavailable: {exc}") from exc
-    return getattr(module, attr)
+    try:
+        factory = getattr(module, attr)
+    except AttributeError:  # a plugin's entry point that names nothing
+        raise SuperresError(f"method {name!r} is unavailable: {METHODS[name]} does not exist") from None
+    if name in _BUILTIN:
+        return factory
+    return _checked_plugin(name, factory)
+
+
+def _checked_plugin(name: str, factory: Callable[..., SRMethod]) -> Callable[..., SRMethod]:
+    """``factory`` of another package's method, whose failures become one :class:`SuperresError`
+    (a broken plugin must not take ``superres methods`` down with it)."""
+
+    @functools.wraps(factory)
+    def build(**options: Any) -> SRMethod:
+        try:
+            method = factory(**options)
+        except SuperresError:
+            raise
+        except Exception as exc:
+            raise SuperresError(f"method {name!r} ({METHODS[name]}) failed to build: {type(exc).__name__}: {exc}") from None
+        if not isinstance(method, SRMethod):
+            raise SuperresError(f"method {name!r} ({METHODS[name]}) gave a {type(method).__name__}, not an SRMethod")
+        return method
+
+    return build
+
+
+#: this package's own methods; every other name came from an entry point
+_BUILTIN = frozenset(METHODS)
 
 
 def resolve_method_name(name: str, scale: float | None = None) -> str:
