@@ -111,3 +111,27 @@ def test_evaluations_to_redo_sorts_scales_as_numbers():
     card = {"architecture": "litesr", "evaluation": {"results": [
         {"dataset": d, "scale": s, "mean": {"psnr": 30.0}} for d, s in [("Set5", 10.0), ("Set5", 2.5), ("Set14", 4.0)]]}}
     assert ship_module.evaluations_to_redo(card) == ["superres evaluate -m litesr -d Set14,Set5 -s 2.5,4,10 --write-card"]
+
+
+@pytest.mark.parametrize("name", ["", ".hidden", "../../escaped", "a/b.c", "srcnn", "srcnn.x2.safetensors", "Srcnn.x2"])
+def test_ship_refuses_a_name_that_is_not_one_file_of_the_package(trained, name, capsys):
+    source, _ = trained
+    with pytest.raises(WeightsError, match="is not a weights name"):
+        ship_module.ship(source, name)
+    assert ship_module.main([str(source), name]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
+    assert list(ship_module.SHIPPED_DIR.iterdir()) == []
+    assert not (ship_module.SHIPPED_DIR.parent.parent / "escaped.safetensors").exists()
+
+
+def test_ship_refuses_to_serve_a_scale_another_shipped_file_serves(trained):
+    source, _ = trained
+    card = load_weights(source).card
+    save_weights(source, load_weights(source).tensors, dict(card, method="srcnn-915"))
+    ship_module.ship(source, "srcnn-915.291", scales=[2.0, 3.0])
+    # a second file for x3 would make the method refuse every scale: refused, nothing written
+    with pytest.raises(WeightsError, match=r"srcnn-915.291 already serves srcnn-915 x3"):
+        ship_module.ship(source, "srcnn-915.291-v2", scales=[3.0, 4.0])
+    assert sorted(p.name for p in ship_module.SHIPPED_DIR.iterdir()) == ["srcnn-915.291.json", "srcnn-915.291.safetensors"]
+    ship_module.ship(source, "srcnn-915.291", scales=[3.0])  # over the same name: a replacement
+    ship_module.ship(source, "srcnn-915.291-x4", scales=[4.0])  # another scale: fine

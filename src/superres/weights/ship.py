@@ -8,6 +8,7 @@ clears what its card had recorded, so the commands that record it again are prin
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -26,8 +27,33 @@ def _stages_of(training: dict) -> list[dict]:
     return [stage for earlier in training.get("earlier_stages", []) for stage in _stages_of(earlier)] + [own]
 
 
+#: ``arch.tag``: one file name in the package folder, never a path out of it or a hidden file
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
 def _shipped_path(name: str) -> Path:
+    if not _NAME.fullmatch(name) or name.endswith(".safetensors"):
+        raise WeightsError(f"{name!r} is not a weights name: arch.tag, letters, digits, '-', '.', '_' "
+                           "(e.g. litesr-small.291-x2)")
     return SHIPPED_DIR / f"{name}.safetensors"
+
+
+def _check_no_other_serves(card: dict, name: str) -> None:
+    """Refuse a file that would serve a (method, scale) another shipped file serves: the method
+    would then refuse every scale (two weights for one), until one of them is removed."""
+    method, scales = card.get("method"), {float(s) for s in card.get("scales", [])}
+    if method is None:
+        return  # served by no method's name
+    for other in sorted(SHIPPED_DIR.glob("*.json")):
+        if other.stem == name:
+            continue  # the file this one replaces
+        served = read_card(other)
+        overlap = scales & {float(s) for s in served.get("scales", [])}
+        if served.get("method") == method and overlap:
+            raise WeightsError(
+                f"{other.stem} already serves {method} x{', x'.join(f'{s:g}' for s in sorted(overlap))}: ship over it "
+                f"(NAME {other.stem}) or serve other scales (--scales)"
+            )
 
 
 def evaluations_to_redo(card: dict) -> list[str]:
@@ -57,6 +83,7 @@ def ship(
     ``total_steps`` / ``total_wall_time_s`` count every stage, so a fine-tuned model's card
     still says how long it trained in all.
     """
+    target = _shipped_path(name)
     entry = load_weights(source)
     card = dict(entry.card, name=name)
     if earlier:
@@ -81,7 +108,8 @@ def ship(
     card["evaluation"] = {}
     if note:
         card.setdefault("training", {})["notes"] = note
-    return save_weights(_shipped_path(name), entry.tensors, card)
+    _check_no_other_serves(card, name)
+    return save_weights(target, entry.tensors, card)
 
 
 @one_line_errors
