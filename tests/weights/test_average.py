@@ -56,3 +56,29 @@ def test_mean_is_elementwise_and_keeps_the_dtype(tmp_path):
         expected = sum(t[key].double() for t in tensors) / 3
         assert entry.tensors[key].dtype == tensors[0][key].dtype
         torch.testing.assert_close(entry.tensors[key], expected.to(tensors[0][key].dtype))
+
+
+def test_the_output_is_never_a_source_nor_an_existing_file_without_overwrite(tmp_path, capsys):
+    a, b = _run(tmp_path, "a", 1.0), _run(tmp_path, "b", 4.0)
+    before = a.read_bytes()
+    assert main([str(a), str(b), "-o", str(a)]) == 1
+    assert main([str(a), str(b), "-o", str(a), "--overwrite"]) == 1
+    assert "would replace the input" in capsys.readouterr().err and a.read_bytes() == before
+    kept = tmp_path / "keep.safetensors"
+    kept.write_bytes(b"mine")
+    assert main([str(a), str(b), "-o", str(kept)]) == 1
+    assert kept.read_bytes() == b"mine" and not kept.with_suffix(".json").exists()
+    assert main([str(a), str(b), "-o", str(kept), "--overwrite"]) == 0
+    for bad in (tmp_path / "a" / "best.safetensors" / "x.safetensors", tmp_path / "no-folder" / "x.safetensors",
+                tmp_path / "x.pt"):
+        capsys.readouterr()
+        assert main([str(a), str(b), "-o", str(bad)]) == 1
+        assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_runs_for_other_scales_are_not_one_network(tmp_path):
+    a, b = _run(tmp_path, "a", 1.0), _run(tmp_path, "b", 4.0)
+    card = load_weights(b).card
+    save_weights(b, load_weights(b).tensors, dict(card, scales=[3.0]))
+    with pytest.raises(WeightsError, match="differ in scales"):
+        average_weights([a, b], tmp_path / "x.safetensors")

@@ -17,20 +17,35 @@ from pathlib import Path
 import torch
 
 from superres.errors import WeightsError, one_line_errors
+from superres.io.atomic import check_output_path, refuse_to_replace_inputs
 from superres.weights.store import load_weights, save_weights
 
 __all__ = ["average_weights"]
 
 
-def average_weights(sources: list[Path], out: Path) -> Path:
-    """Write the element-wise mean of ``sources`` (same architecture and tensors) to ``out``."""
+#: what must agree for a mean of weights to be one network doing one job
+_SAME = ("architecture", "model_args", "method", "scales", "input")
+
+
+def average_weights(sources: list[Path], out: Path, *, overwrite: bool = False) -> Path:
+    """Write the element-wise mean of ``sources`` (same network for the same scales) to ``out``
+    (a ``.safetensors`` path, its card beside it), which may be neither a source nor, unless
+    ``overwrite``, an existing file."""
     if len(sources) < 2:
         raise WeightsError("averaging needs at least two weights files")
+    out = Path(out)
+    if out.suffix != ".safetensors":
+        raise WeightsError(f"the output must end in .safetensors, got {str(out)!r}")
+    for target in (out, out.with_suffix(".json")):  # checked before any work, as every command does
+        refuse_to_replace_inputs(target, [*sources, *(Path(s).with_suffix(".json") for s in sources)])
+        check_output_path(target, overwrite=overwrite)
     entries = [load_weights(path) for path in sources]
     first = entries[0]
     for entry in entries[1:]:
-        if entry.card.get("architecture") != first.card.get("architecture") or entry.tensors.keys() != first.tensors.keys():
-            raise WeightsError(f"{entry.path} is not the same network as {first.path}")
+        differ = [key for key in _SAME if entry.card.get(key) != first.card.get(key)]
+        if differ or entry.tensors.keys() != first.tensors.keys():
+            why = f" (their cards differ in {', '.join(differ)})" if differ else ""
+            raise WeightsError(f"{entry.path} is not the same network as {first.path}{why}")
         for key, value in entry.tensors.items():
             if value.shape != first.tensors[key].shape:
                 raise WeightsError(f"{entry.path}: {key} has shape {tuple(value.shape)}, not {tuple(first.tensors[key].shape)}")
@@ -53,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m superres.weights.average", description=__doc__.splitlines()[0])
     parser.add_argument("sources", type=Path, nargs="+", help="weights files of one architecture")
     parser.add_argument("-o", "--out", type=Path, required=True, help="output .safetensors (card written beside)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output (never a source)")
     args = parser.parse_args(argv)
-    path = average_weights(args.sources, args.out)
+    path = average_weights(args.sources, args.out, overwrite=args.overwrite)
     print(f"wrote {path}")
     return 0
 
