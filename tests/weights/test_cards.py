@@ -35,6 +35,9 @@ def test_each_result_goes_to_the_card_that_served_its_scale(shipped):
     assert written == ["net-x2", "net-x3"]  # bicubic has no weights, so no card
     assert [(r["scale"], r["mean_psnr"], r["command"]) for r in _results(shipped, "net-x2")] == [(2, 36.0, "cmd one")]
     assert [(r["scale"], r["mean_psnr"]) for r in _results(shipped, "net-x3")] == [(3, 32.0)]
+    # what ran it, since the same command on another torch or thread count differs in the 5th decimal
+    ran_on = _results(shipped, "net-x2")[0]["ran_on"]
+    assert ran_on.startswith(f"torch {torch.__version__}, ") and f"{torch.get_num_threads()} threads" in ran_on
 
 
 def test_a_newer_run_replaces_only_its_own_set_scale_and_mode(shipped):
@@ -52,8 +55,8 @@ def test_cards_are_written_under_an_exclusive_lock(shipped, monkeypatch):
 
     def probe(runs, command):
         with open(shipped / ".cards.lock", "a") as other:
-            try:
-                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try:  # a shared lock is refused only while another holds an exclusive one
+                fcntl.flock(other, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 seen.append("free")
             except BlockingIOError:
                 seen.append("held")

@@ -75,6 +75,7 @@ def _record(runs: list[dict], command: str) -> list[str]:
 
     cards: dict[str, dict] = {}
     files: dict[str, Path] = {}
+    ran_on = f"torch {torch.__version__}, {hardware_description(torch.device('cpu'))}"  # --write-card runs on the CPU
     for run in runs:
         weights_file = split_method_spec(run["method"])[1]
         if weights_file is not None:
@@ -92,7 +93,9 @@ def _record(runs: list[dict], command: str) -> list[str]:
             for r in card.get("evaluation", {}).get("results", [])
             if (r["dataset"], float(r["scale"]), r.get("lr_mode", "rgb")) != key
         ]
-        kept.append(dict(run, command=command))
+        # what ran it: the same command elsewhere may differ in the 5th decimal (another
+        # torch's kernels, another thread count's summation order)
+        kept.append(dict(run, command=command, ran_on=ran_on))
         kept.sort(key=lambda r: (r.get("lr_mode", "rgb"), float(r["scale"]), r["dataset"]))
         card["evaluation"] = {"results": kept}
     for name, card in cards.items():
