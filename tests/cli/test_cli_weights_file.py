@@ -46,13 +46,15 @@ def test_evaluate_scores_a_weights_file_beside_the_shipped_one(tmp_path, images,
     assert abs(changed - shipped) > 1e-3
 
 
-def test_upscale_with_a_weights_file_matches_the_shipped_model(tmp_path, images):
+def test_upscale_with_a_weights_file_runs_that_file(tmp_path, images):
     copy = _copy_of_shipped(tmp_path, "scn.291-x2")
+    other = _copy_of_shipped(tmp_path, "scn.291-x2", perturb=True)
     source = images / "im0.png"
-    assert main(["upscale", str(source), "-s", "2", "-m", "scn", "-o", str(tmp_path / "a.png"), "-q"]) == 0
-    assert main(["upscale", str(source), "-s", "2", "-m", f"scn={copy}", "-o", str(tmp_path / "b.png"), "-q"]) == 0
-    a, b = (np.asarray(Image.open(tmp_path / f)) for f in ("a.png", "b.png"))
-    assert a.shape == (72, 88, 3) and np.array_equal(a, b)
+    for spec, out in (("scn", "a.png"), (f"scn={copy}", "b.png"), (f"scn={other}", "c.png")):
+        assert main(["upscale", str(source), "-s", "2", "-m", spec, "-o", str(tmp_path / out), "-q"]) == 0
+    a, b, c = (np.asarray(Image.open(tmp_path / f)) for f in ("a.png", "b.png", "c.png"))
+    assert a.shape == (72, 88, 3) and np.array_equal(a, b)  # the same weights through the file
+    assert not np.array_equal(a, c)  # and the file's own weights, not the shipped ones
 
 
 @pytest.mark.parametrize(
@@ -88,11 +90,13 @@ def test_compare_labels_a_weights_file_by_its_run_folder(tmp_path, images, capsy
     run = tmp_path / "my-run"
     run.mkdir()
     copy = _copy_of_shipped(run, "scn.291-x2")
+    other = _copy_of_shipped(run, "scn.291-x2", perturb=True)
     out = tmp_path / "grid.png"
-    assert main(["compare", str(images / "im0.png"), "-m", f"scn,scn={copy}", "-s", "2", "-o", str(out)]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:3]]
+    assert main(["compare", str(images / "im0.png"), "-m", f"scn,scn={copy},scn={other}", "-s", "2", "-o", str(out)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:4]]
     assert rows[0][0] == "scn" and rows[1][:2] == ["scn", "(my-run)"]
     assert rows[0][1:] == rows[1][2:]  # the same weights: the same PSNR and SSIM
+    assert rows[0][1:] != rows[2][2:]  # another file's weights: other scores
     assert out.is_file()
 
 
