@@ -13,10 +13,10 @@ import math
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
 from superres.errors import InvalidArgumentError, UnknownNameError
 from superres.ops.crop import modcrop
+from superres.ops.filters import gaussian_blur
 from superres.ops.resize import MAX_SCALE, Border, checked_scale, imresize_matlab
 
 __all__ = [
@@ -84,16 +84,10 @@ def gaussian_blur_downsample(hr: torch.Tensor, scale: int, *, sigma: float | Non
         raise InvalidArgumentError(f"gaussian blur needs a positive sigma, got {sigma}")
     if hr.dtype != torch.uint8 and not hr.is_floating_point():
         raise InvalidArgumentError(f"gaussian blur + subsample takes uint8 or float input, got {hr.dtype}")
-    radius = max(1, math.ceil(3 * sigma))
-    coords = torch.arange(-radius, radius + 1, dtype=torch.float64, device=hr.device)
-    g = torch.exp(-(coords**2) / (2 * sigma**2))
-    g = g / g.sum()
     is_uint8 = hr.dtype == torch.uint8
     x = hr.to(torch.float64)
     lead = x.shape[:-2]
-    x = x.reshape(-1, 1, *x.shape[-2:])
-    x = F.pad(x, (radius, radius, radius, radius), mode="replicate")
-    x = F.conv2d(F.conv2d(x, g.view(1, 1, 1, -1)), g.view(1, 1, -1, 1))
+    x = gaussian_blur(x.reshape(-1, 1, *x.shape[-2:]), sigma)
     rows, cols = (_nearest_grid(size, scale, x.device) for size in x.shape[-2:])
     x = x.index_select(-2, rows).index_select(-1, cols)
     x = x.reshape(*lead, *x.shape[-2:])

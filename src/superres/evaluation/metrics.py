@@ -16,8 +16,6 @@ tensors; :func:`protocol_metrics` applies the whole protocol.
 
 from __future__ import annotations
 
-import math
-import operator
 from typing import Literal
 
 import torch
@@ -26,6 +24,7 @@ import torch.nn.functional as F
 from superres.errors import InvalidArgumentError
 from superres.ops.color import rgb_to_y_bt601, rgb_to_ycbcr_bt601, round_half_away
 from superres.ops.crop import check_image_tensor, shave as shave_border
+from superres.ops.filters import check_positive as _check_positive, gaussian_window
 
 __all__ = ["mse", "psnr", "ssim", "gaussian_window", "quantize_uint8", "protocol_metrics"]
 
@@ -53,34 +52,6 @@ def psnr(a: torch.Tensor, b: torch.Tensor, *, data_range: float) -> torch.Tensor
     _check_positive(data_range=data_range)
     err = mse(a, b)
     return 10 * torch.log10(data_range**2 / err)
-
-
-def _check_positive(**values: float) -> None:
-    """Refuse anything but a positive finite number (numpy and 0-d tensor numbers included)."""
-    for name, value in values.items():
-        try:
-            number = float(value)
-        except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor of several values
-            number = math.nan
-        if isinstance(value, bool) or not (math.isfinite(number) and number > 0):
-            raise InvalidArgumentError(f"{name} must be a positive number, got {value!r}")
-
-
-def gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    """MATLAB ``fspecial('gaussian', size, sigma)``: ``(size, size)`` float64 summing to 1."""
-    try:
-        whole = -1 if isinstance(size, bool) else operator.index(size)  # int, numpy int; not 7.5, not True
-    except TypeError:
-        whole = -1
-    if whole < 1:
-        raise InvalidArgumentError(f"window size must be a positive integer, got {size!r}")
-    size = whole
-    _check_positive(sigma=sigma)
-    half = (size - 1) / 2
-    coords = torch.arange(size, dtype=torch.float64) - half
-    g = torch.exp(-(coords[:, None] ** 2 + coords[None, :] ** 2) / (2 * sigma**2))
-    g[g < torch.finfo(torch.float64).eps * g.max()] = 0
-    return g / g.sum()
 
 
 def ssim(

@@ -52,6 +52,7 @@ from superres.errors import InvalidArgumentError, one_line_errors
 from superres.methods.base import MethodInfo, YChannelMethod, each_image
 from superres.methods.classical._patches import fold_average, knn_search, unfold_patches
 from superres.methods.classical.back_projection import back_project
+from superres.ops.filters import gaussian_blur
 from superres.ops.resize import imresize_matlab
 
 __all__ = ["Freeman", "freeman", "build_database", "load_database", "database_path", "mid_band", "main"]
@@ -69,18 +70,9 @@ def database_path(scale: int) -> Path:
     return cache_dir() / f"freeman_x{scale}_v{VERSION}.safetensors"
 
 
-def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    radius = max(1, math.ceil(3 * sigma))
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    k = torch.exp(-t * t / (2 * sigma * sigma))
-    k = k / k.sum()
-    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
-    return F.conv2d(F.pad(x, (0, 0, radius, radius), mode="replicate"), k.view(1, 1, -1, 1))
-
-
 def mid_band(up: torch.Tensor) -> torch.Tensor:
     """The mid-frequency band of a bicubic-upscaled image: ``up - Gaussian(up, sigma=SIGMA)``."""
-    return up - _gaussian_blur(up, SIGMA)
+    return up - gaussian_blur(up, SIGMA)
 
 
 def _pairs(hr: torch.Tensor, scale: int, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
