@@ -465,3 +465,70 @@ def test_dictionary_tool_subcommands_have_help_and_refuse_bad_reports(tmp_path, 
         with pytest.raises(SystemExit) as exc:
             dictionary_main(["record-evaluation", str(report), "--command", "x"])
         assert exc.value.code == 2 and "not a readable" in capsys.readouterr().err
+
+
+def _yang_backprojection(im_h: np.ndarray, im_l: np.ndarray, iterations: int) -> np.ndarray:
+    """Yang et al.'s backprojection.m, written out with scipy's conv2 'same' and the
+    project's MATLAB resize (the one part that is not MATLAB's own)."""
+    from scipy.signal import convolve2d
+
+    from superres.ops.resize import imresize_matlab
+
+    x, y, sigma = np.mgrid[-2:3, -2:3][1], np.mgrid[-2:3, -2:3][0], 1.0
+    p = np.exp(-(x**2 + y**2) / (2 * sigma**2))
+    p /= p.sum()  # fspecial('gaussian', 5, 1)
+    p = p**2
+    p /= p.sum()
+    for _ in range(iterations):
+        im_l_s = imresize_matlab(torch.from_numpy(im_h)[None, None], size=im_l.shape)[0, 0].numpy()
+        im_diff = imresize_matlab(torch.from_numpy(im_l - im_l_s)[None, None], size=im_h.shape)[0, 0].numpy()
+        im_h = im_h + convolve2d(im_diff, p, mode="same")
+    return im_h
+
+
+def test_scsr_back_projects_as_yangs_backprojection_m():
+    from superres.methods.classical.back_projection import back_project
+    from superres.methods.sparse_coding.method import YANG_BACKPROJECTION_KERNEL
+
+    rng = np.random.default_rng(8)
+    lr = rng.random((13, 17)) * 255
+    sr = rng.random((39, 51)) * 255
+    ours = back_project(torch.from_numpy(sr)[None, None], torch.from_numpy(lr)[None, None], 3.0, iterations=3,
+                        smoothing=YANG_BACKPROJECTION_KERNEL)[0, 0].numpy()
+    np.testing.assert_allclose(ours, _yang_backprojection(sr, lr, 3), rtol=0, atol=1e-9)
+    plain = back_project(torch.from_numpy(sr)[None, None], torch.from_numpy(lr)[None, None], 3.0, iterations=3)
+    assert np.abs(plain[0, 0].numpy() - ours).max() > 1  # the filter is not a no-op
+
+
+@pytest.mark.parametrize("option", ["working_size", "max_rounds", "max_sweeps"])
+def test_a_solver_budget_of_zero_is_refused_not_left_uninitialised(option):
+    from superres.errors import InvalidArgumentError
+    from superres.methods.registry import get_method
+
+    D = torch.nn.functional.normalize(torch.randn(20, 60, generator=torch.Generator().manual_seed(0)), dim=0)
+    with pytest.raises(InvalidArgumentError, match=option):
+        lasso_working_set(D, torch.randn(5, 20), 0.2, **{option: 0})
+    with pytest.raises(InvalidArgumentError, match=option):
+        get_method("scsr", **{option: 0})
+
+
+def test_scsr_gives_each_patch_contrast_times_the_bicubic_patchs_contrast():
+    # Yang's lin_scale: the coded patch, mean-removed, is rescaled to contrast x the norm of
+    # the bicubic patch's. At contrast 0 every patch is its bicubic mean; at 2 its deviation
+    # is twice that of contrast 1 (up to the uint8 rounding of the result).
+    from superres.methods.registry import get_method
+    from superres.methods.sparse_coding.method import sparse_code_upscale
+    from superres.ops.color import round_half_away
+    from superres.ops.resize import imresize_matlab
+
+    high, low = get_method("scsr").dictionary(2.0)
+    rng = np.random.default_rng(2)
+    lr = torch.from_numpy(np.kron(rng.random((4, 4)), np.ones((3, 3))) * 200 + 20)[None, None]
+    mid = round_half_away(imresize_matlab(lr, 2.0)).clamp(0, 255)[0, 0]
+    block = (slice(2, 7), slice(2, 7))  # the first patch of ScSR.m's grid, overlap 0: no other patch covers it
+    outs = {c: sparse_code_upscale(lr, 2.0, high, low, overlap=0, contrast=c, backprojection_iterations=0)[0, 0][block]
+            for c in (0.0, 1.0, 2.0)}
+    mean = mid[block].mean()
+    assert torch.all(outs[0.0] == round_half_away(mean))
+    assert (outs[1.0] - mean).abs().max() > 2
+    torch.testing.assert_close(outs[2.0] - mean, 2 * (outs[1.0] - mean), rtol=0, atol=1.5)

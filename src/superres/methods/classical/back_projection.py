@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 from superres.methods.base import MethodInfo, SRMethod
 from superres.ops.resize import imresize_matlab
@@ -38,16 +39,29 @@ def back_project(
     *,
     iterations: int = 20,
     step: float = 1.0,
+    smoothing: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Refine ``sr`` (``(B, C, sH, sW)``) so that its bicubic downscale matches ``lr`` (``(B, C, H, W)``).
 
+    ``smoothing``: a 2-D kernel the upscaled residual is filtered with before it is added,
+    as MATLAB ``conv2(residual, kernel, 'same')`` (zeros beyond the border), the way Yang
+    et al.'s ``backprojection.m`` does; None adds it as it is (Irani and Peleg's plain form).
     Returns the refined float tensor (not clipped).
     """
     lr = lr.to(sr.dtype)
     hr_size = tuple(sr.shape[-2:])
+    if smoothing is not None:
+        kh, kw = smoothing.shape
+        # conv2 flips its kernel and F.conv2d does not: flipped here, so any kernel is MATLAB's
+        kernel = smoothing.flip(0, 1).to(sr.dtype).to(sr.device).view(1, 1, kh, kw)
+        pad = (kw // 2, (kw - 1) // 2, kh // 2, (kh - 1) // 2)  # 'same': the full result's middle
     for _ in range(iterations):
         residual = lr - _downscale_to(sr, tuple(lr.shape[-2:]), scale)
-        sr = sr + step * imresize_matlab(residual, size=hr_size)
+        update = imresize_matlab(residual, size=hr_size)
+        if smoothing is not None:
+            flat = update.reshape(-1, 1, *hr_size)
+            update = F.conv2d(F.pad(flat, pad), kernel).reshape(update.shape)
+        sr = sr + step * update
     return sr
 
 

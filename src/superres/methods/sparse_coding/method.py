@@ -19,7 +19,9 @@ Per image, as Yang et al.'s ``ScSR.m`` + ``backprojection.m`` (on the 0..255 sca
    patch, plus that patch's mean; overlapping patches are averaged, pixels
    no patch covers keep ``mid``; the result is rounded to uint8 like Yang's;
 5. back-projection (:func:`~superres.methods.classical.back_projection.back_project`,
-   20 iterations) makes its bicubic downscale agree with the LR input.
+   20 iterations) makes its bicubic downscale agree with the LR input; as in Yang's
+   ``backprojection.m``, each upscaled residual is filtered (``conv2 'same'``) with
+   ``fspecial('gaussian', 5, 1)`` squared and renormalised before it is added.
 
 x4 (any power of two above 2) runs by default as repeated x2 steps with the x2
 dictionary, each step's uint8 output the next one's input, then a last
@@ -45,9 +47,19 @@ from superres.methods.classical.back_projection import back_project
 from superres.methods.sparse_coding.features import extract_patches, gradient_features, patch_grid
 from superres.methods.sparse_coding.solvers import lasso_working_set
 from superres.ops.color import round_half_away
+from superres.ops.filters import gaussian_window
 from superres.ops.resize import imresize_matlab
 
-__all__ = ["SparseCodingSR", "scsr", "sparse_code_upscale"]
+__all__ = ["SparseCodingSR", "scsr", "sparse_code_upscale", "YANG_BACKPROJECTION_KERNEL"]
+
+
+def _yang_kernel() -> torch.Tensor:
+    p = gaussian_window(5, 1.0) ** 2  # backprojection.m: p = fspecial('gaussian', 5, 1); p = p.^2; p = p./sum(p(:))
+    return p / p.sum()
+
+
+#: the filter Yang et al.'s backprojection.m puts on each upscaled residual
+YANG_BACKPROJECTION_KERNEL = _yang_kernel()
 
 PAPER = "Yang, Wright, Huang & Ma, Image super-resolution via sparse representation, IEEE TIP 2010"
 
@@ -94,7 +106,7 @@ def sparse_code_upscale(
     rows = torch.tensor(patch_grid(H, p, overlap), dtype=torch.long)
     cols = torch.tensor(patch_grid(W, p, overlap), dtype=torch.long)
     if rows.numel() == 0 or cols.numel() == 0:
-        return back_project(mid, lr, scale, iterations=backprojection_iterations)
+        return back_project(mid, lr, scale, iterations=backprojection_iterations, smoothing=YANG_BACKPROJECTION_KERNEL)
 
     dtype = low.dtype
     Dl = low / low.norm(dim=0, keepdim=True).clamp(min=1e-12)
@@ -129,7 +141,7 @@ def sparse_code_upscale(
     covered = cnt > 0
     sr = torch.where(covered, acc / cnt.clamp(min=1), flat_mid).view(1, 1, H, W)
     sr = round_half_away(sr).clamp(0, 255)  # Yang's uint8(hIm)
-    return back_project(sr, lr, scale, iterations=backprojection_iterations)
+    return back_project(sr, lr, scale, iterations=backprojection_iterations, smoothing=YANG_BACKPROJECTION_KERNEL)
 
 
 class SparseCodingSR(YChannelMethod):
@@ -163,6 +175,9 @@ class SparseCodingSR(YChannelMethod):
         self.weights = dict(weights) if weights is not None else weights_for_method("scsr")
         if not 0 <= overlap < 5:
             raise InvalidArgumentError(f"overlap must be in 0..4 for 5x5 patches, got {overlap}")
+        for name, value in (("working_size", working_size), ("max_rounds", max_rounds), ("max_sweeps", max_sweeps)):
+            if not value >= 1:  # said now, not at the first image
+                raise InvalidArgumentError(f"{name} must be at least 1, got {value}")
         self.options = dict(
             lam=float(lam), overlap=int(overlap), contrast=float(contrast),
             backprojection_iterations=int(backprojection_iterations), working_size=int(working_size),
@@ -223,7 +238,8 @@ class SparseCodingSR(YChannelMethod):
             sr = lr
             for _ in range(steps):  # each step's output is an 8-bit image, as Yang's code writes it
                 sr = round_half_away(sparse_code_upscale(sr, 2.0, high, low, **self.options)).clamp(0, 255)
-            return back_project(sr, lr, scale, iterations=self.options["backprojection_iterations"]) / 255
+            return back_project(sr, lr, scale, iterations=self.options["backprojection_iterations"],
+                                smoothing=YANG_BACKPROJECTION_KERNEL) / 255
 
         return each_image(y, upscale_one).to(y.dtype)
 

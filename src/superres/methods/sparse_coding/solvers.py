@@ -337,6 +337,11 @@ def lasso_working_set(
         True
     """
     _check(D, Y, lam)
+    for name, value in (("working_size", working_size), ("max_rounds", max_rounds), ("max_sweeps", max_sweeps),
+                        ("chunk", chunk)):
+        if isinstance(value, bool) or not hasattr(value, "__index__") or value < 1:
+            # 0 sweeps would return codes never written (uninitialised memory), 0 rounds all zeros
+            raise InvalidArgumentError(f"{name} must be a positive integer, got {value!r}")
     n, m = D.shape
     k = min(int(working_size), m)
     G = D.T @ D if gram is None else gram.to(D.dtype)
