@@ -198,7 +198,8 @@ def test_knn_search_equals_brute_force(use_faiss):
 
 
 def test_freeman_database_lookup_equals_brute_force(data_dir, freeman_db):
-    """The method's candidates for a real image are the true nearest database entries."""
+    """k-NN search in the shipped-recipe database, on a real image's normalised mid-band
+    patches (the queries the method makes), finds the true nearest entries."""
     from superres.methods.classical import freeman
     from superres.methods.classical._patches import knn_search, unfold_patches
 
@@ -472,3 +473,12 @@ def test_freeman_database_keeps_exactly_the_structured_patches(tmp_path):
     normalised_rms = mid.double().pow(2).mean(1).sqrt()
     assert bool((normalised_rms > freeman.FLAT / (freeman.FLAT + freeman.EPS) - 1e-6).all())
     assert faint > 0 and 0 < expected_structured < expected_total
+
+
+@pytest.mark.parametrize("name, options", [("gpp", {"kapa": 0.5}), ("selfex", {"radiuss": 3}), ("selfex", {"generator": None})])
+def test_a_misspelt_option_is_refused_when_the_method_is_made(name, options):
+    from superres.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match=f"{name} has no option '{next(iter(options))}'"):
+        get_method(name, **options)
+    assert get_method("gpp", kappa=0.5) and get_method("selfex", radius=3, samples=2)  # real ones pass

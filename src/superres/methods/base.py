@@ -16,9 +16,10 @@ A one-channel input goes straight to ``upscale_y``.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Callable, Iterable, Literal
 
 import torch
 
@@ -27,7 +28,8 @@ from superres.ops.color import rgb_to_ycbcr_bt601, round_half_away, ycbcr_bt601_
 from superres.ops.crop import check_image_tensor
 from superres.ops.resize import MAX_SCALE, checked_scale, imresize_matlab, output_size_for_scale
 
-__all__ = ["MAX_SCALE", "MethodInfo", "SRMethod", "YChannelMethod", "checked_scale", "each_image", "output_size"]
+__all__ = ["MAX_SCALE", "MethodInfo", "SRMethod", "YChannelMethod", "check_option_names", "checked_scale", "each_image",
+           "output_size"]
 
 Family = Literal[
     "interpolation", "reconstruction", "example-based", "self-similarity", "sparse-coding", "cnn"
@@ -53,6 +55,22 @@ class MethodInfo:
     #: scale, and ``superres.list_models`` fills in the widest.
     receptive_radius: int | None = 0
     extra: dict = field(default_factory=dict)
+
+
+def check_option_names(options: dict, *functions: Callable, what: str, set_by_caller: Iterable[str] = ()) -> None:
+    """Refuse a key of ``options`` that none of ``functions`` takes as a keyword (or that the
+    caller passes itself, ``set_by_caller``): a method that passes options on finds a
+    misspelt one at construction, not at its first image."""
+    accepted = {
+        name
+        for function in functions
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    } - set(set_by_caller)
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise InvalidArgumentError(f"{what} has no option {', '.join(map(repr, unknown))} "
+                                   f"(it takes: {', '.join(sorted(accepted))})")
 
 
 def each_image(batch: torch.Tensor, upscale_one: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:

@@ -3,12 +3,12 @@
 A database of (mid-frequency, high-frequency) patch pairs is made from the T91
 training images (Y channel): each HR image is downscaled by the factor with
 MATLAB bicubic and upscaled back (``up``); the *mid band* is ``up`` minus its
-Gaussian blur (sigma = ``scale``), the *high band* is ``HR - up``.  A pair is a
+Gaussian blur (sigma = ``SIGMA`` = 1 at every scale), the *high band* is ``HR - up``.  A pair is a
 ``7 x 7`` mid-band patch and the ``5 x 5`` high-band patch at its centre, both
 divided by the mid patch's contrast (RMS + 0.01), as in the paper.
 
 Inference on ``up`` = bicubic of the LR input: the ``5 x 5`` HR patches lie on a
-grid of step 4 (one pixel of overlap).  For each, the ``k`` nearest database
+grid of step ``step`` (2 by default: three pixels of overlap).  For each, the ``k`` nearest database
 entries of its normalised mid patch are found at once (faiss ``IndexFlatL2``,
 exact, or chunked ``torch.cdist`` without faiss); then one raster-order pass
 chooses, for each patch, the candidate that minimises
@@ -29,7 +29,7 @@ The database is built by
     python -m superres.methods.classical.freeman build --scales 2,3,4 [--data-dir DIR]
 
 and cached as ``freeman_x{scale}_v2.safetensors`` in ``$SUPERRES_CACHE`` or
-``~/.cache/superres`` (about 20 MB per scale; never committed).  A method that
+``~/.cache/superres`` (about 9 MB per scale; never committed).  A method that
 finds no database builds it on first use.
 
 Paper: W. T. Freeman, T. R. Jones, E. C. Pasztor, "Example-based
@@ -197,8 +197,9 @@ class Freeman(YChannelMethod):
     """``freeman``: T91 patch database, k-NN + one-pass raster compatibility, then back-projection.
 
     Options: ``k`` (candidates per patch, 16), ``alpha`` (weight of the overlap
-    compatibility, 1.0), ``bp_iterations`` (20), ``data_dir`` (where T91 is, for a
-    first-use build).  Scales 2, 3 and 4 (one database each).
+    compatibility, 1.0), ``step`` (of the HR patch grid, 2), ``detail_gain`` (the factor
+    on the chosen high bands before they are added, 0.5), ``bp_iterations`` (20),
+    ``data_dir`` (where T91 is, for a first-use build).  Scales 2, 3 and 4 (one database each).
     """
 
     def __init__(
@@ -246,7 +247,7 @@ class Freeman(YChannelMethod):
             lr = image.to(torch.float32)
             up = imresize_matlab(lr, scale)
             h, w = up.shape[-2:]
-            # pad so that the 5x5 grid of step 4 covers the image, plus the mid patch's border
+            # pad so that the 5x5 grid of step `step` covers the image, plus the mid patch's border
             step = self.step
             rows = max(1, math.ceil((h - HIGH) / step) + 1)
             cols = max(1, math.ceil((w - HIGH) / step) + 1)

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from superres.methods.base import MethodInfo, YChannelMethod, each_image
+from superres.methods.base import MethodInfo, YChannelMethod, check_option_names, each_image
 from superres.methods.classical.back_projection import _downscale_to
 from superres.ops.resize import imresize_matlab
 
@@ -175,6 +175,7 @@ class GPP(YChannelMethod):
     """
 
     def __init__(self, *, beta: float = 0.05, iterations: int = 30, **profile_options: float) -> None:
+        check_option_names(profile_options, sharpened_gradients, what="gpp", set_by_caller=("u",))
         self.beta = float(beta)
         self.iterations = int(iterations)
         self.profile_options = profile_options

@@ -53,7 +53,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from superres.methods.base import MethodInfo, YChannelMethod, each_image
+from superres.methods.base import MethodInfo, YChannelMethod, check_option_names, each_image
 from superres.methods.classical._patches import fold_average, local_window_search, unfold_patches
 from superres.methods.classical.glasner import _grid_centres, example_pairs, upscale_in_steps
 from superres.ops.resize import imresize_matlab
@@ -262,6 +262,9 @@ class SelfEx(YChannelMethod):
         seed: int = 0,
         **search_options: float | bool,
     ) -> None:
+        check_option_names(search_options, selfex_step, patchmatch, what="selfex", set_by_caller=(
+            "image", "size", "queries", "grid_shape", "init_yx", "generator", "patch", "levels", "stride", "iterations",
+            "detail_gain"))
         self.step = float(step)
         self.options = dict(patch=int(patch), levels=int(levels), stride=int(stride), iterations=int(iterations),
                             detail_gain=float(detail_gain), **search_options)
