@@ -6,6 +6,7 @@ exit code; anything else is a bug and is allowed to show a traceback.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import sys
 from typing import Callable
@@ -73,3 +74,11 @@ def one_line_errors(main: Callable[[list[str] | None], int]) -> Callable[[list[s
         return exit_status(lambda: main(argv))
 
     return run
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line (and status 2), without the usage
+    dump: the ``superres`` CLI's and every ``python -m superres....`` command's."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message}\n")

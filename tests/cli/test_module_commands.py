@@ -41,6 +41,15 @@ def test_bad_input_is_one_line_and_status_1(module, argv, message, tmp_path, cap
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("module", [c[0] for c in COMMANDS])
+def test_a_usage_error_is_one_line_and_status_2(module, capsys):
+    command = importlib.import_module(module)
+    with pytest.raises(SystemExit) as stopped:
+        command.main(["--no-such-option"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and err.count("\n") == 1 and "error:" in err and "usage:" not in err
+
+
 def test_a_module_command_says_its_error_in_one_line_from_the_shell(tmp_path):
     result = subprocess.run([sys.executable, "-m", "superres.models.scn", f"{MISSING}/d.safetensors", "-o",
                              str(tmp_path / "s.safetensors"), "--scale", "2"], capture_output=True, text=True)

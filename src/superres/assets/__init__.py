@@ -12,13 +12,12 @@ seeds.  Regenerate it with::
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
 import numpy as np
 
-from superres.errors import InvalidArgumentError, one_line_errors
+from superres.errors import InvalidArgumentError, OneLineParser, one_line_errors
 
 __all__ = ["SAMPLE_PATH", "make_sample", "sample_path"]
 
@@ -105,7 +104,7 @@ def make_sample(width: int = 256, height: int = 192, *, seed: int = 1998) -> np.
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.assets [OUTPUT] [--size WxH] [--seed N]``: write the sample picture; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m superres.assets", description="Write the synthetic sample picture.")
+    parser = OneLineParser(prog="python -m superres.assets", description="Write the synthetic sample picture.")
     parser.add_argument("output", nargs="?", default=str(SAMPLE_PATH), help=f"PNG to write (default: {SAMPLE_PATH})")
     parser.add_argument("--size", default="256x192", help="WIDTHxHEIGHT (default 256x192)")
     parser.add_argument("--seed", type=int, default=1998)

@@ -12,7 +12,7 @@ import importlib
 import sys
 
 from superres import __version__
-from superres.errors import exit_status
+from superres.errors import OneLineParser, exit_status
 
 # name -> module; each module has add_parser(subparsers) and run(args) -> int
 SUBCOMMANDS: dict[str, str] = {
@@ -28,16 +28,14 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like argparse but without the usage dump
-        self.exit(2, f"{self.prog}: error: {message}\n")
+
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``superres`` parser, with a subcommand for each module of :data:`SUBCOMMANDS` that exists."""
-    parser = _Parser(prog="superres", description="Single-image super-resolution toolkit.")
+    parser = OneLineParser(prog="superres", description="Single-image super-resolution toolkit.")
     parser.add_argument("--version", action="version", version=f"superres {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name, module_name in SUBCOMMANDS.items():
         try:
             module = importlib.import_module(module_name)

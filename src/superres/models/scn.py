@@ -69,7 +69,6 @@ on the training images; the ``init_from`` of ``recipes/scn-x2.toml``)::
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -78,7 +77,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from superres.errors import InvalidArgumentError, WeightsError, one_line_errors
+from superres.errors import InvalidArgumentError, OneLineParser, WeightsError, one_line_errors
 from superres.methods.sparse_coding.features import extract_patches, gradient_features
 from superres.methods.sparse_coding.solvers import lipschitz_constant, soft_threshold
 from superres.models.layers import MatlabBicubicUpsample
@@ -496,7 +495,7 @@ def write_dictionary_start(
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.models.scn``: write SCN weights started from a coupled dictionary; returns the exit status."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m superres.models.scn",
         description="Write SCN weights started from a coupled dictionary (Yang et al.), for a recipe's model.init_from.",
     )

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from superres.errors import SuperresError, one_line_errors
+from superres.errors import OneLineParser, SuperresError, one_line_errors
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -110,10 +110,8 @@ def _save(plt: ModuleType, fig, out_png: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.training.plots RUN_DIR [RUN_DIR ...] [-o OUT.png] [--title T]``: redraw
     RUN_DIR/plot.png from RUN_DIR/log.csv; with several runs, draw them side by side into OUT.png."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m superres.training.plots",
-                                     description=main.__doc__.split(": ", 1)[1].replace("\n    ", " "))
+    parser = OneLineParser(prog="python -m superres.training.plots",
+                           description=main.__doc__.split(": ", 1)[1].replace("\n    ", " "))
     parser.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR", help="a `superres train --run-dir` folder")
     parser.add_argument("-o", "--output", type=Path,
                         help="the figure comparing several runs (.png; needed with more than one RUN_DIR)")

@@ -8,14 +8,13 @@ this is the command those figures come from::
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from superres.errors import SuperresError, one_line_errors
+from superres.errors import OneLineParser, SuperresError, one_line_errors
 from superres.training.plots import read_log
 
 __all__ = ["RunSummary", "summarize_run", "format_summaries", "main"]
@@ -81,7 +80,7 @@ def format_summaries(summaries: list[RunSummary]) -> str:
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.training.summary RUN_DIR ...``: print the table; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m superres.training.summary", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m superres.training.summary", description=__doc__.splitlines()[0])
     parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="the folder of a training run")
     args = parser.parse_args(argv)
     for run in args.run_dirs:

@@ -10,13 +10,12 @@ alone, as every shipped file is.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import torch
 
-from superres.errors import WeightsError, one_line_errors
+from superres.errors import OneLineParser, WeightsError, one_line_errors
 from superres.io.atomic import check_output_path, refuse_to_replace_inputs
 from superres.weights.store import load_weights, save_weights
 
@@ -65,7 +64,7 @@ def average_weights(sources: list[Path], out: Path, *, overwrite: bool = False) 
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.weights.average``: average weights files into one; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m superres.weights.average", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m superres.weights.average", description=__doc__.splitlines()[0])
     parser.add_argument("sources", type=Path, nargs="+", help="weights files of one architecture")
     parser.add_argument("-o", "--out", type=Path, required=True, help="output .safetensors (card written beside)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output (never a source)")

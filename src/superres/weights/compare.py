@@ -8,11 +8,10 @@ BEFORE and AFTER are cards (``.json``) or the weights files they sit beside.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from superres.errors import WeightsError, one_line_errors
+from superres.errors import OneLineParser, WeightsError, one_line_errors
 from superres.weights.cards import evaluation_changes
 from superres.weights.store import read_card
 
@@ -39,7 +38,7 @@ def format_changes(changes: list[tuple[str, str, float, float, float]]) -> str:
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.weights.compare BEFORE AFTER``: print the cards' evaluation changes; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m superres.weights.compare", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m superres.weights.compare", description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path, help="the replaced card (or its weights file)")
     parser.add_argument("after", type=Path, help="the new card (or its weights file)")
     args = parser.parse_args(argv)

@@ -7,13 +7,12 @@ clears what its card had recorded, so the commands that record it again are prin
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
 
 from superres.cli.common import parse_scales
-from superres.errors import WeightsError, one_line_errors
+from superres.errors import OneLineParser, WeightsError, one_line_errors
 from superres.weights.cards import evaluation_means
 from superres.weights.store import SHIPPED_DIR, load_weights, read_card, save_weights
 
@@ -115,7 +114,7 @@ def ship(
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.weights.ship SOURCE NAME``: ship a run's weights into the package; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m superres.weights.ship", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m superres.weights.ship", description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path)
     parser.add_argument("name", help="arch.tag, e.g. litesr-small.291-multiscale")
     parser.add_argument("--note", default="", help="a line for the card's training notes")

@@ -38,7 +38,6 @@ super-resolution", IEEE Computer Graphics and Applications 22(2), 2002.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import sys
@@ -48,7 +47,7 @@ import torch
 import torch.nn.functional as F
 
 from superres.data.datasets import cache_dir
-from superres.errors import InvalidArgumentError, one_line_errors
+from superres.errors import InvalidArgumentError, OneLineParser, one_line_errors
 from superres.methods.base import MethodInfo, YChannelMethod, each_image
 from superres.methods.classical._patches import fold_average, knn_search, unfold_patches
 from superres.methods.classical.back_projection import back_project
@@ -283,9 +282,9 @@ def freeman(**options) -> Freeman:
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     """``python -m superres.methods.classical.freeman build --scales 2,3,4``."""
-    parser = argparse.ArgumentParser(prog="python -m superres.methods.classical.freeman",
+    parser = OneLineParser(prog="python -m superres.methods.classical.freeman",
                                      description="Build the Freeman et al. patch database from T91.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     b = sub.add_parser("build", help="build and cache the database")
     b.add_argument("--scales", default="2,3,4")
     b.add_argument("--data-dir", default=None)

@@ -37,7 +37,6 @@ the scores into the cards::
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -48,7 +47,7 @@ from pathlib import Path
 
 import torch
 
-from superres.errors import one_line_errors
+from superres.errors import OneLineParser, one_line_errors
 from superres.methods.sparse_coding.solvers import lasso_working_set
 from superres.weights.cards import hardware_description, record_evaluation
 
@@ -166,13 +165,13 @@ def main(argv: list[str] | None = None) -> int:
         argv = sys.argv[1:]
     prog = "python -m superres.methods.sparse_coding.dictionary"
     if argv[:1] == ["show-evaluation"]:
-        argparse.ArgumentParser(prog=f"{prog} show-evaluation",
+        OneLineParser(prog=f"{prog} show-evaluation",
                                 description="Print the scores recorded in the shipped scsr cards as a markdown "
                                             "table.").parse_args(argv[1:])
         sys.stdout.write(evaluation_table())
         return 0
     if argv and argv[0] == "record-evaluation":
-        sub = argparse.ArgumentParser(
+        sub = OneLineParser(
             prog=f"{prog} record-evaluation",
             description="Write `superres evaluate -m scsr --format json` reports into the shipped cards.",
         )
@@ -189,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in record_evaluation(runs, sub_args.command):
             print(f"updated {name}.json", file=sys.stderr)
         return 0
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=prog,
         description="Train Yang et al.'s coupled dictionaries for the scsr method.",
         epilog=f"Two more commands: `{prog} record-evaluation REPORT.json ... --command CMD` writes "
