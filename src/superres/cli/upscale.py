@@ -360,11 +360,10 @@ def _process(job: _Job, method, device, args: argparse.Namespace, progress: _Pro
     import torch
 
     from superres.inference import upscale_array
-
-    image = read_image(job.source)
     from superres.io import check_output_dimensions
     from superres.ops.resize import output_size_for_scale
 
+    image = read_image(job.source)
     height, width = image.pixels.shape[:2]  # a size the format cannot hold, said before the work
     check_output_dimensions(job.target, output_size_for_scale(width, args.scale), output_size_for_scale(height, args.scale))
     if image.frames > 1:  # a still output of an animation or a multi-page file: say what was done
