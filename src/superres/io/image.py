@@ -602,7 +602,7 @@ _EXIF_IFD = 0x8769
 _EXIF_SIZE_TAGS = (0xA002, 0xA003)  # PixelXDimension, PixelYDimension
 
 
-def _exif_with_size(blob: bytes, width: int, height: int) -> bytes:
+def _exif_with_size(blob: bytes, width: int, height: int) -> bytes | None:
     """``blob`` (``Exif\\0\\0``-prefixed) whose EXIF image width and height are ``width x height``:
     patched in place where they are inline values that can hold them (maker notes and
     thumbnails keep their offsets), else rewritten by Pillow."""
