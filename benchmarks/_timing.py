@@ -1,7 +1,8 @@
-"""Timing helpers shared by the benchmark scripts (not part of the package)."""
+"""Timing and output helpers shared by the benchmark scripts (not part of the package)."""
 
 from __future__ import annotations
 
+import sys
 import time
 
 import torch
@@ -44,3 +45,11 @@ def conv_ceiling(dtype: torch.dtype, repeat: int, *, backward: bool = False,
             torch.cuda.synchronize()
 
     return macs / best_time(run, repeat)
+
+
+def emit_table(lines: list[str], output=None) -> None:
+    """Print a table's lines to stdout and, given ``output`` (a path), write them there too."""
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    if output:
+        output.write_text(text)

@@ -14,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from _timing import emit_table
+
 from superres.evaluation.benchmark import evaluate_method
 from superres.methods.registry import get_method
 
@@ -36,10 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             cells.append(f"{run.mean_psnr:.2f} / {run.mean_ssim:.4f}")
             print(f"contrast {contrast:g}, lam {lam:g}: {cells[-1]}", file=sys.stderr, flush=True)
         lines.append(f"| {contrast:g} | " + " | ".join(cells) + " |")
-    text = "\n".join(lines) + "\n"
-    sys.stdout.write(text)
-    if args.output:
-        args.output.write_text(text)
+    emit_table(lines, args.output)
     return 0
 
 

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 
 from superres.data.datasets import find_data_dir
+from _timing import emit_table
+
 from superres.evaluation.benchmark import evaluate_method
 from superres.methods.registry import get_method
 
@@ -60,10 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             cells = " | ".join(f"{psnr[name]:.3f}" for name in IMAGES)
             lines.append(f"| {label} | {cells} | {wall:.1f} | {cpu:.1f} |")
             print(lines[-1], file=sys.stderr, flush=True)
-    text = "\n".join(lines) + "\n"
-    sys.stdout.write(text)
-    if args.output:
-        args.output.write_text(text)
+    emit_table(lines, args.output)
     return 0
 
 

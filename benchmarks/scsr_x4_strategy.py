@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _timing import emit_table
+
 from superres.data.datasets import find_data_dir, list_image_files
 from superres.evaluation.benchmark import evaluate_method
 from superres.methods.registry import get_method
@@ -45,10 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             run = evaluate_method(get_method("scsr", cascade=cascade), folder, 4.0)
             lines.append(f"| {label} | {run.mean_psnr:.2f} | {time.perf_counter() - start:.0f} |")
             print(lines[-1], file=sys.stderr, flush=True)
-    text = "\n".join(lines) + "\n"
-    sys.stdout.write(text)
-    if args.output:
-        args.output.write_text(text)
+    emit_table(lines, args.output)
     return 0
 
 
