@@ -150,3 +150,13 @@ def test_inference_network_fuses_and_keeps_the_output():
         torch.testing.assert_close(net(x, 2), before, rtol=0, atol=1e-5)
         ens = inference_network(model, {"self_ensemble": 2})
         assert ens.border == model.border and ens.net is model
+
+
+def test_the_ensemble_passes_on_what_tiling_and_export_ask_of_its_network():
+    from superres.models.scn import CascadeSCN
+
+    net = CascadeSCN(atoms=16, features=8)
+    wrapped = SelfEnsemble(net, 2)
+    assert wrapped.border == net.border and wrapped.any_scale
+    assert wrapped.working_bytes_per_input_pixel(3) == net.working_bytes_per_input_pixel(3)  # the x4 step's
+    assert wrapped.export_refusal(3) == net.export_refusal(3) is not None and wrapped.export_refusal(4) is None

@@ -69,8 +69,9 @@ class SelfEnsemble(nn.Module):
             raise ValueError(f"self-ensemble passes must be one of {ENSEMBLE_PASSES}, got {passes}")
         self.net = net
         self.passes = passes
-        # What tiling and input preparation read from a network, passed through unchanged.
-        for attr in ("receptive_radius", "border", "any_scale"):
+        # What tiling, input preparation and export read from a network, passed through
+        # unchanged (the passes run one after another: one pass's working memory)
+        for attr in ("receptive_radius", "border", "any_scale", "working_bytes_per_input_pixel", "export_refusal"):
             if hasattr(net, attr):
                 setattr(self, attr, getattr(net, attr))
 
