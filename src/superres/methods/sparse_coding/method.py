@@ -12,7 +12,7 @@ Per image, as Yang et al.'s ``ScSR.m`` + ``backprojection.m`` (on the 0..255 sca
    matrix ``Dl^T Dl`` computed once.  By default it stops after 5 sweeps over
    the 32 most correlated atoms, visited in order of correlation, with no
    optimality-check round: on Set5 bird and butterfly at x3 that is within
-   0.14 dB of the exact lasso at a fifth of its CPU time
+   0.13 dB of the exact lasso at a fifth of its CPU time
    (``benchmarks/scsr_lasso_settings.py``, docs/sparse_coding.md);
    ``max_rounds=4, max_sweeps=50, polish=True`` gives the exact lasso;
 4. HR patch ``= Dh a`` rescaled to ``1.2 *`` the norm of the mean-removed ``mid``
@@ -26,8 +26,8 @@ Per image, as Yang et al.'s ``ScSR.m`` + ``backprojection.m`` (on the 0..255 sca
 x4 (any power of two above 2) runs by default as repeated x2 steps with the x2
 dictionary, each step's uint8 output the next one's input, then a last
 back-projection against the LR input at the full factor.  On ten held-out BSD200
-images at x4 (training images the T91 dictionaries never saw) that scored 26.73 dB
-against 26.59 for the x4 dictionary applied once (docs/sparse_coding.md);
+images at x4 (training images the T91 dictionaries never saw) that scored 26.75 dB
+against 26.60 for the x4 dictionary applied once (docs/sparse_coding.md);
 ``cascade=False`` applies the scale's own dictionary.
 
 Dictionaries are shipped as ``scsr-dict.<tag>.safetensors`` (tensors ``high``
