@@ -32,9 +32,9 @@ so the same image would give other pixels on another machine. Every window of
 a phase uses that phase's weights (MATLAB computes them sample by sample, which
 differs in the last bits at factors such as 1.5): a tile's grid is then the
 image's, so tiles give the whole image's pixels exactly. At non-integer
-factors this can round an exact .5 tie of uint8 output otherwise than MATLAB
-(bicubic x1.5: 37 of 35k values of a Set5 image); the benchmark factors x2..x4
-and 1/2..1/4 are exact (all 357 MATLAB LR files).
+factors this can round an exact .5 tie of uint8 output otherwise than MATLAB,
+and nothing else (``tests/ops/test_resize.py`` checks both); the benchmark
+factors x2..x4 and 1/2..1/4 are exact (all 357 MATLAB LR files).
 """
 
 from __future__ import annotations
