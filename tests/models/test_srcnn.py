@@ -25,14 +25,6 @@ def test_he_init_scales_hidden_layers_by_fan_in():
     assert model.conv3.weight.std().item() == pytest.approx(1e-3, rel=0.2)
 
 
-def test_he_init_keeps_hidden_units_firing():
-    torch.manual_seed(0)
-    model = SRCNN(f1=9, f2=1, f3=5, init="he")
-    image = torch.rand(1, 1, 48, 48)
-    hidden = torch.relu(model.conv2(torch.relu(model.conv1(image))))
-    assert (hidden.amax(dim=(0, 2, 3)) > 0).float().mean() > 0.8
-
-
 def test_unknown_init_is_refused():
     with pytest.raises(InvalidArgumentError, match="init"):
         SRCNN(init="xavier")
