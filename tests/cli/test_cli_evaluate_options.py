@@ -163,3 +163,20 @@ def test_evaluate_picks_the_precision_and_names_the_device_it_runs_on(folder, mo
                         lambda m, *, device, precision="fp32", **k: real(m, device=torch.device("cpu"), precision=precision))
     (run,) = evaluate(["default"], [str(folder)], [2.0], device="cuda:1")  # no GPU here: the network runs on the CPU
     assert (run.precision, run.device, run.to_dict()["device"]) == ("bf16", "cuda:1", "cuda:1")
+
+
+def test_a_scale_a_method_does_not_serve_is_refused_before_any_run(folder, tmp_path, capsys, monkeypatch):
+    # bicubic x2, srcnn-915 x2 and bicubic x2.5 would run first, writing their images,
+    # then srcnn-915 x2.5 would stop the whole evaluation: refused before the first run now
+    import superres.evaluation.benchmark as benchmark
+
+    monkeypatch.setattr(benchmark, "evaluate_method", _not_reached)
+    saved = tmp_path / "saved"
+    argv = ["evaluate", "-m", "bicubic,srcnn-915", "-d", str(folder), "-s", "2,2.5", "--save-dir", str(saved),
+            "-o", str(tmp_path / "r.txt")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "srcnn-915" in err[0] and "2.5" in err[0]
+    assert not (tmp_path / "r.txt").exists() and not any(saved.rglob("*.png"))
+    assert main(["evaluate", "-m", "bicubic", "-d", f"{folder},{tmp_path / 'missing'}", "-s", "2"]) == 1
+    assert "missing" in capsys.readouterr().err

@@ -273,6 +273,16 @@ def evaluate(
     from superres.inference.device import configure_method, resolve_device
 
     dev = resolve_device(device)
+    # Everything that can be refused is refused before the first run: a method that does
+    # not serve a scale, or a set that is not there, found after hours of other runs would
+    # lose them (and leave their images half a --save-dir).
+    for name in methods:
+        evaluation_precision(name, precision, dev)
+        for scale in scales:
+            get_method(resolve_method_name(name, scale)).check_scale(scale)
+    for dataset in datasets:
+        for scale in scales:
+            benchmark_images(dataset, scale, data_dir=data_dir)
     results = []
     method_folders: dict[str, str] = {}
     dataset_folders: dict[str, str] = {}
