@@ -185,3 +185,21 @@ def test_resize_budget_follows_the_kernel_asked_for(tmp_path, capsys):
     assert main(argv + ["-k", "lanczos3"]) == 1  # Lanczos: float64, twice the arithmetic
     assert "memory budget" in capsys.readouterr().err
     assert main(argv + ["-k", "bicubic"]) == 0
+
+
+def test_degrade_that_fails_on_a_damaged_file_leaves_no_half_made_set(tmp_path, capsys, monkeypatch):
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(hr / name)
+    whole = (hr / "a.png").read_bytes()
+    (hr / "z.png").write_bytes(whole[: len(whole) // 2])  # a good header, half the pixels
+    lr = tmp_path / "lr"
+    assert main(["degrade", str(hr), str(lr), "-s", "2"]) == 1
+    assert "z.png" in capsys.readouterr().err
+    assert not lr.exists() or not any(lr.iterdir())
+    # above the pixel limit: refused before the first file, too
+    (hr / "z.png").unlink()
+    monkeypatch.setenv("SUPERRES_MAX_PIXELS", "1000")
+    assert main(["degrade", str(hr), str(lr), "-s", "2"]) == 1
+    assert "above the limit" in capsys.readouterr().err and not any(lr.iterdir())

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from superres.data.datasets import list_image_files, modcrop_multiple
     from superres.degradation.pipelines import bicubic_downscale, get_degradation, modcrop_to_scale
     from superres.errors import DataNotFoundError, ImageWriteError, InvalidArgumentError
-    from superres.io import read_image, read_image_size, to_uint8, write_image
+    from superres.io import MAX_PIXELS_ENV, read_image, read_image_size, resolve_max_pixels, to_uint8, write_image
     from superres.io.atomic import is_same_file, refuse_to_replace_inputs
 
     if not args.hr_dir.is_dir():
@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidArgumentError(f"--hr-out {str(args.hr_out)!r} is the LR folder: the HR and LR images "
                                        f"would have the same names; give another folder")
     multiple = modcrop_multiple(args.scale)  # refuses a scale that is not a simple fraction
+    max_pixels = resolve_max_pixels()  # read_image would refuse a larger file, but only in the write loop
     degrade = bicubic_downscale if args.degradation == "bicubic" else get_degradation(args.degradation)
     if args.degradation == "gaussian" and not float(args.scale).is_integer():
         raise InvalidArgumentError(f"--degradation gaussian needs an integer scale, got {args.scale:g}")
@@ -83,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
                                        f"{name!r}; move or rename one")
         names[name] = path
         height, width = read_image_size(path)
+        if height * width > max_pixels:
+            raise InvalidArgumentError(f"{str(path)!r} is {width}x{height}, above the limit of {max_pixels} pixels "
+                                       f"(raise it with {MAX_PIXELS_ENV})")
         if min(height, width) < multiple:
             raise InvalidArgumentError(f"{str(path)!r} is {width}x{height}: too small for x{args.scale:g} "
                                        f"(each side needs at least {multiple} pixels)")
@@ -100,19 +104,27 @@ def run(args: argparse.Namespace) -> int:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ImageWriteError(f"cannot create {str(folder)!r}: {exc.strerror or exc}") from None
-    for name, path in names.items():
-        pixels = read_image(path).pixels
-        if pixels.dtype != np.uint8:
-            print(f"note: {str(path)!r} is 16-bit: reduced to 8 bits first (the protocol's images are 8-bit)",
-                  file=sys.stderr)
-            pixels = to_uint8(pixels)
-        hr = modcrop_to_scale(torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None], args.scale)
-        if args.degradation == "bicubic":
-            lr = degrade(hr, args.scale, border=args.border)
-        else:
-            lr = degrade(hr, args.scale)
-        write_image(args.lr_dir / name, lr[0].permute(1, 2, 0).numpy(), overwrite=args.overwrite)
-        if args.hr_out:
-            write_image(args.hr_out / name, hr[0].permute(1, 2, 0).numpy(), overwrite=args.overwrite)
+    # A file that fails to decode past its header is found only in this loop: the files this
+    # run created are then removed, so a failed run leaves no half-made set behind.
+    created = [folder / name for folder in targets for name in names if not (folder / name).exists()]
+    try:
+        for name, path in names.items():
+            pixels = read_image(path).pixels
+            if pixels.dtype != np.uint8:
+                print(f"note: {str(path)!r} is 16-bit: reduced to 8 bits first (the protocol's images are 8-bit)",
+                      file=sys.stderr)
+                pixels = to_uint8(pixels)
+            hr = modcrop_to_scale(torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1)[None], args.scale)
+            if args.degradation == "bicubic":
+                lr = degrade(hr, args.scale, border=args.border)
+            else:
+                lr = degrade(hr, args.scale)
+            write_image(args.lr_dir / name, lr[0].permute(1, 2, 0).numpy(), overwrite=args.overwrite)
+            if args.hr_out:
+                write_image(args.hr_out / name, hr[0].permute(1, 2, 0).numpy(), overwrite=args.overwrite)
+    except BaseException:
+        for target in created:
+            target.unlink(missing_ok=True)
+        raise
     print(f"{len(files)} images -> {args.lr_dir} (x{args.scale:g}, {args.degradation})")
     return 0
