@@ -181,6 +181,7 @@ def test_resize_budget_follows_the_kernel_asked_for(tmp_path, capsys):
     src = tmp_path / "in.png"
     Image.fromarray(np.zeros((100, 100, 3), dtype=np.uint8)).save(src)
     need32 = 3 * (100 * 100 * 4 + 2 * 300 * 300 * 4 + 2 * 300 * 300 * 4 + 300 * 300 * 3)  # x3 in float32
+    need32 += 40 * (300 * 6 + 300 * 6) + 3 * 8 * (6 * 100 + 6 * 300)  # the plans: 6 bicubic taps per sample
     argv = ["resize", str(src), str(tmp_path / "out.png"), "-s", "3", "--max-memory", str(need32 + 1)]
     assert main(argv + ["-k", "lanczos3"]) == 1  # Lanczos: float64, twice the arithmetic
     assert "memory budget" in capsys.readouterr().err
@@ -203,3 +204,13 @@ def test_degrade_that_fails_on_a_damaged_file_leaves_no_half_made_set(tmp_path, 
     monkeypatch.setenv("SUPERRES_MAX_PIXELS", "1000")
     assert main(["degrade", str(hr), str(lr), "-s", "2"]) == 1
     assert "above the limit" in capsys.readouterr().err and not any(lr.iterdir())
+
+
+def test_resize_by_a_tiny_factor_is_refused_in_one_line_not_by_the_allocator(tmp_path, capsys):
+    # 1e-9 of 53 pixels is one output sample whose antialiased kernel reads 4e9 taps
+    write_image(tmp_path / "in.png", _rgb(37, 53))
+    assert main(["resize", str(tmp_path / "in.png"), str(tmp_path / "out.png"), "-s", "1e-9"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "more than the memory budget" in err[0]
+    assert not (tmp_path / "out.png").exists()
+    assert main(["resize", str(tmp_path / "in.png"), str(tmp_path / "out.png"), "-s", "1e-5"]) == 0  # 1x1, fits

@@ -55,7 +55,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def check_resize_size(height: int, width: int, channels: int, itemsize: int, out_h: int, out_w: int,
-                      *, max_memory: int | None = None, what: str = "the image", kernel: str = "bicubic") -> None:
+                      *, max_memory: int | None = None, what: str = "the image", kernel: str = "bicubic",
+                      scale: float | None = None) -> None:
     """Refuse a resize whose output is above the pixel limit of the image reader (env
     ``SUPERRES_MAX_PIXELS``) or whose arithmetic would not fit in ``max_memory`` (default: as
     ``superres upscale``, half the RAM, at most 8 GiB), before allocating anything."""
@@ -73,12 +74,18 @@ def check_resize_size(height: int, width: int, channels: int, itemsize: int, out
     # the resize's arithmetic (8-bit: float32 or float64 by kernel and factor, 16-bit: float64):
     # the input copy, the first pass and its padded copy, the second pass and its interleaved
     # copy, then the output and the writer's copies of it.
-    from superres.ops.resize import uint8_compute_dtype
+    from superres.ops.resize import resize_taps, uint8_compute_dtype
 
     compute = uint8_compute_dtype(kernel, out_h / height, out_w / width).itemsize if itemsize == 1 else 8
     between = max(height, out_h) * max(width, out_w)
     need = channels * (height * width * compute + 2 * between * compute + 2 * out_h * out_w * compute
                        + out_h * out_w * itemsize * (1 + OUTPUT_COPIES))
+    # each axis's plan (out_length x taps weights, indices and their float64 temporaries) and
+    # the taps it gathers from the other axis's lines: a tiny factor's antialiased kernel
+    # reads the whole side many times over (``scale`` as given, which the plan uses: 1e-9 of
+    # 53 pixels is one sample of 4e9 taps)
+    taps_h, taps_w = (resize_taps(scale or n_out / n_in, kernel) for n_in, n_out in ((height, out_h), (width, out_w)))
+    need += 40 * (out_h * taps_h + out_w * taps_w) + channels * 8 * (taps_h * width + taps_w * max(height, out_h))
     budget = default_max_memory() if max_memory is None else int(max_memory)
     if need > budget:
         raise InvalidArgumentError(
@@ -119,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         out_h, out_w = output_size_for_scale(height, args.scale), output_size_for_scale(width, args.scale)
     check_resize_size(height, width, channels, image.pixels.itemsize, out_h, out_w,
-                      max_memory=args.max_memory, what=repr(str(args.input)), kernel=args.kernel)
+                      max_memory=args.max_memory, what=repr(str(args.input)), kernel=args.kernel,
+                      scale=None if size is not None else args.scale)
     check_output_dimensions(args.output, out_w, out_h)
     out = resize_pixels(
         image.pixels,

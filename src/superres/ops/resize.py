@@ -191,6 +191,16 @@ class ResizePlan1D:
         return self.map_indices(self.starts[:, None] + np.arange(self.taps)[None, :])
 
 
+def resize_taps(scale: float, kernel: str = "bicubic", *, antialias: bool | None = None) -> int:
+    """Input samples each output sample reads at ``scale``: ``ceil(kernel width) + 2``, the
+    width stretched by ``1 / scale`` when an antialiased kernel shrinks (so a tiny factor
+    reads very many: a plan of ``out_length x taps`` weights)."""
+    spec = _kernel(kernel)
+    antialias = spec.antialias_default if antialias is None else antialias
+    width = spec.width / scale if scale < 1 and antialias else spec.width
+    return int(math.ceil(width)) + 2
+
+
 def resize_plan(
     in_length: int,
     out_length: int,
@@ -217,7 +227,7 @@ def resize_plan(
     x = np.arange(1, out_length + 1, dtype=np.float64)
     u = x / scale + 0.5 * (1 - 1 / scale)
     left = np.floor(u - width / 2)
-    taps = int(math.ceil(width)) + 2
+    taps = resize_taps(scale, kernel, antialias=antialias)
     indices = left[:, None] + np.arange(taps, dtype=np.float64)[None, :]
     weights = h(u[:, None] - indices)
     weights = weights / weights.sum(axis=1, keepdims=True)
