@@ -243,6 +243,8 @@ def _upscale_tensor_like(t, method, scale: float, options: dict):
 
     if t.dim() not in (3, 4):
         raise InvalidArgumentError(f"tensor must be (B, C, H, W) or (C, H, W), got shape {tuple(t.shape)}")
+    if t.is_meta:
+        raise InvalidArgumentError("tensor has no data (it is on the meta device)")
     batched = t.dim() == 4
     x = t if t.dim() == 4 else t[None]
     if x.dtype == torch.uint8:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -180,3 +181,9 @@ def test_a_scale_a_method_does_not_serve_is_refused_before_any_run(folder, tmp_p
     assert not (tmp_path / "r.txt").exists() and not any(saved.rglob("*.png"))
     assert main(["evaluate", "-m", "bicubic", "-d", f"{folder},{tmp_path / 'missing'}", "-s", "2"]) == 1
     assert "missing" in capsys.readouterr().err
+
+
+def test_a_scale_or_method_given_twice_runs_once(folder, capsys):
+    assert main(["evaluate", "-m", "bicubic,bicubic", "-d", str(folder), "-s", "2,2", "-f", "json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert [(r["method"], r["scale"]) for r in results] == [("bicubic", 2.0)]

@@ -191,3 +191,8 @@ def test_a_path_upscale_checks_its_output_before_any_work(tmp_path, monkeypatch,
     with pytest.raises(SuperresError, match=message):
         superres.upscale(source, 2, "bicubic", output=tmp_path / output)
     assert (tmp_path / "taken.png").read_bytes() == b"keep me"
+
+
+def test_a_tensor_without_data_is_refused_in_one_error():
+    with pytest.raises(InvalidArgumentError, match="meta device"):
+        superres.upscale(torch.zeros(1, 3, 8, 8, device="meta"), 2, "bicubic")

@@ -25,19 +25,20 @@ def parse_scale(text: str) -> float:
 
 
 def parse_scales(text: str) -> list[float]:
-    """A non-empty comma-separated list of scales (argparse type)."""
+    """A non-empty comma-separated list of scales (argparse type), each once: ``2,2`` would
+    run everything twice and print the cell twice in some formats and once in others."""
     scales = [parse_scale(part) for part in text.split(",") if part.strip()]
     if not scales:
         raise argparse.ArgumentTypeError(f"invalid scale {text!r}: give at least one, e.g. 2 or 2,3,4")
-    return scales
+    return list(dict.fromkeys(scales))
 
 
 def parse_list(text: str) -> list[str]:
-    """A comma-separated list of names (argparse type)."""
+    """A comma-separated list of names (argparse type), each once."""
     items = [part.strip() for part in text.split(",") if part.strip()]
     if not items:
         raise argparse.ArgumentTypeError("empty list")
-    return items
+    return list(dict.fromkeys(items))
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
