@@ -163,6 +163,7 @@ def test_the_resize_commands_memory_estimate_follows_the_arithmetic():
 
     fits_float32 = dict(height=100, width=100, channels=3, itemsize=1, out_h=300, out_w=300)
     need32 = 3 * (100 * 100 * 4 + 2 * 300 * 300 * 4 + 2 * 300 * 300 * 4 + 300 * 300 * 3)
+    need32 += 40 * (300 * 6 + 300 * 6) + 3 * 8 * (6 * 100 + 6 * 300)  # the plans: 6 bicubic taps per sample
     check_resize_size(**fits_float32, max_memory=need32 + 1, kernel="bicubic")  # x3 bicubic: float32
     with pytest.raises(InvalidArgumentError, match="memory budget"):
         check_resize_size(**fits_float32, max_memory=need32 + 1, kernel="lanczos3")  # float64: twice the arithmetic
