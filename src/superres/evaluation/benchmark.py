@@ -276,44 +276,43 @@ def evaluate(
     # Everything that can be refused is refused before the first run: a method that does
     # not serve a scale, or a set that is not there, found after hours of other runs would
     # lose them (and leave their images half a --save-dir).
+    plan = []
     for name in methods:
-        evaluation_precision(name, precision, dev)
+        arithmetic = evaluation_precision(name, precision, dev)  # also refuses an unknown precision
         for scale in scales:
-            get_method(resolve_method_name(name, scale)).check_scale(scale)
+            method = get_method(resolve_method_name(name, scale))
+            method.check_scale(scale)
+            plan.append((name, scale, arithmetic, method))
     for dataset in datasets:
         for scale in scales:
             benchmark_images(dataset, scale, data_dir=data_dir)
     results = []
     method_folders: dict[str, str] = {}
     dataset_folders: dict[str, str] = {}
-    for name in methods:
-        arithmetic = evaluation_precision(name, precision, dev)  # also refuses an unknown precision
-        for scale in scales:
-            method = get_method(resolve_method_name(name, scale))
-            method.check_scale(scale)
-            learned = hasattr(method, "precision")
-            if learned:
-                configure_method(method, device=dev, precision=arithmetic)
-                if self_ensemble is not None:
-                    method.self_ensemble = self_ensemble
-            label = name if name != "default" else f"default ({method.info.name})"
-            for dataset in datasets:
-                run = evaluate_method(
-                    method,
-                    dataset,
-                    scale,
-                    data_dir=data_dir,
-                    lr_mode=lr_mode,
-                    lr_from_files=lr_from_files,
-                    metric_channel=metric_channel,
-                    save_dir=save_dir,
-                    label=label,
-                    on_image=on_image,
-                    on_output=on_output,
-                    save_folders=(distinct_folder(label, method_folders), distinct_folder(dataset, dataset_folders)),
-                )
-                run.precision = arithmetic if learned else "fp32"
-                run.self_ensemble = method.ensemble_passes(scale) if learned else 1
-                run.device = str(dev) if learned else "cpu"
-                results.append(run)
+    for name, scale, arithmetic, method in plan:
+        learned = hasattr(method, "precision")
+        if learned:
+            configure_method(method, device=dev, precision=arithmetic)
+            if self_ensemble is not None:
+                method.self_ensemble = self_ensemble
+        label = name if name != "default" else f"default ({method.info.name})"
+        for dataset in datasets:
+            run = evaluate_method(
+                method,
+                dataset,
+                scale,
+                data_dir=data_dir,
+                lr_mode=lr_mode,
+                lr_from_files=lr_from_files,
+                metric_channel=metric_channel,
+                save_dir=save_dir,
+                label=label,
+                on_image=on_image,
+                on_output=on_output,
+                save_folders=(distinct_folder(label, method_folders), distinct_folder(dataset, dataset_folders)),
+            )
+            run.precision = arithmetic if learned else "fp32"
+            run.self_ensemble = method.ensemble_passes(scale) if learned else 1
+            run.device = str(dev) if learned else "cpu"
+            results.append(run)
     return results
