@@ -57,6 +57,8 @@ METHODS: dict[str, str] = {
     "scn": "superres.methods.networks:scn",
     "cscn": "superres.methods.networks:cscn",
 }
+#: this package's own methods; every other name came from an entry point
+_BUILTIN = frozenset(METHODS)
 
 
 def _factory(name: str) -> Callable[..., SRMethod]:
@@ -96,10 +98,6 @@ def _checked_plugin(name: str, factory: Callable[..., SRMethod]) -> Callable[...
         return method
 
     return build
-
-
-#: this package's own methods; every other name came from an entry point
-_BUILTIN = frozenset(METHODS)
 
 
 def resolve_method_name(name: str, scale: float | None = None) -> str:
