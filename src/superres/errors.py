@@ -7,8 +7,11 @@ exit code; anything else is a bug and is allowed to show a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import signal
 import sys
+import threading
 from typing import Callable
 
 
@@ -47,17 +50,44 @@ class TrainingError(SuperresError):
     """Training cannot continue (NaN loss, bad config, incompatible checkpoint)."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a scheduler, a deadline) during a command: raised like Ctrl-C, so the
+    same clean-up runs (temporary files and half-built folders are removed)."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Raise :class:`Terminated` on SIGTERM while the block runs (main thread only; the previous
+    handler is put back). Python's default for SIGTERM ends the process without unwinding."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_terminated(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def exit_status(command: Callable[[], int | None], prog: str = "") -> int:
     """Run a command and return its exit status: a :class:`SuperresError` becomes ``[PROG: ]error:
-    MESSAGE`` on stderr and status 1, Ctrl-C status 130, a closed output pipe status 1; anything
+    MESSAGE`` on stderr and status 1, Ctrl-C status 130 (SIGTERM 143, after the same clean-up), a closed output pipe status 1; anything
     else is a bug and keeps its traceback. The ``superres`` CLI and every ``python -m`` command
     answer through it."""
     lead = f"{prog}: " if prog else ""
     try:
-        return int(command() or 0)
+        with _sigterm_as_interrupt():
+            return int(command() or 0)
     except SuperresError as exc:
         print(f"{lead}error: {exc}", file=sys.stderr)
         return 1
+    except Terminated:
+        print(f"{lead}terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print(f"{lead}interrupted", file=sys.stderr)
         return 130

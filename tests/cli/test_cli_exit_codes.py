@@ -69,3 +69,30 @@ def test_methods_shows_any_for_methods_without_fixed_scales(capsys):
     assert main(["methods"]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("bicubic "))
     assert row.split()[:4] == ["bicubic", "interpolation", "rgb", "any"]
+
+
+def test_sigterm_cleans_up_as_ctrl_c_does(tmp_path):
+    # `kill PID` (a scheduler, a deadline) must not leave a half-built page folder behind:
+    # Python's default for SIGTERM ends the process without running any clean-up
+    import subprocess
+    import sys
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        _image(photos / f"p{i}.png", 24, 24, seed=i)
+    script = (
+        "import os, signal, sys\n"
+        "from superres.cli.main import main\n"
+        "from superres.evaluation.webpage import ComparisonPage\n"
+        "add = ComparisonPage.add\n"
+        "def add_then_sigterm(self, *a):\n"
+        "    add(self, *a)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)  # after the first image is staged\n"
+        "ComparisonPage.add = add_then_sigterm\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script, "evaluate", "-m", "nearest", "-d", str(photos), "-s", "2",
+                          "--html", str(tmp_path / "page")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 143 and run.stderr.strip() == "superres: terminated"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos"]  # no page, no staging folder

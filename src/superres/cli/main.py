@@ -2,7 +2,7 @@
 
 Every expected failure is a :class:`~superres.errors.SuperresError`; this is
 the one place that turns it into a one-line message on stderr and exit code 1
-(2 for usage errors, from argparse; 130 on Ctrl-C).
+(2 for usage errors, from argparse; 130 on Ctrl-C; 143 on SIGTERM, after the same clean-up).
 """
 
 from __future__ import annotations
