@@ -187,3 +187,24 @@ def test_a_scale_or_method_given_twice_runs_once(folder, capsys):
     assert main(["evaluate", "-m", "bicubic,bicubic", "-d", str(folder), "-s", "2,2", "-f", "json"]) == 0
     results = json.loads(capsys.readouterr().out)["results"]
     assert [(r["method"], r["scale"]) for r in results] == [("bicubic", 2.0)]
+
+
+def test_save_dir_or_report_inside_the_page_folder_is_refused(folder, tmp_path, capsys, monkeypatch):
+    # the page folder is replaced whole at the end: --save-dir images inside it were deleted,
+    # and a report named page/index.html replaced the page
+    page = tmp_path / "page"
+    assert main(["evaluate", "-m", "nearest", "-d", str(folder), "-s", "2", "--html", str(page)]) == 0
+    before = (page / "index.html").read_bytes()
+    capsys.readouterr()
+    monkeypatch.setattr("superres.evaluation.benchmark.evaluate", _not_reached)
+    for extra in (["--save-dir", str(page / "sr")], ["--save-dir", str(page)],
+                  ["-o", str(page / "index.html")], ["-o", str(tmp_path / "." / "page" / "r.json")]):
+        assert main(["evaluate", "-m", "nearest", "-d", str(folder), "-s", "2", "--html", str(page),
+                     "--overwrite", *extra]) == 1
+        err = capsys.readouterr().err
+        assert "lies inside the --html folder" in err and len(err.strip().splitlines()) == 1
+    assert (page / "index.html").read_bytes() == before and sorted(p.name for p in page.iterdir()) == ["images", "index.html"]
+    monkeypatch.undo()  # beside the page is fine
+    assert main(["evaluate", "-m", "nearest", "-d", str(folder), "-s", "2", "--html", str(page), "--overwrite",
+                 "--save-dir", str(tmp_path / "sr")]) == 0
+    assert (page / "index.html").exists() and any((tmp_path / "sr").rglob("*.png"))

@@ -57,11 +57,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse, before the evaluation runs, a report file or --save-dir that cannot or may not be
-    written: a missing or non-folder parent, a folder, an existing file without --overwrite, or
-    one of the files the evaluation reads (--overwrite or not)."""
+    written: a missing or non-folder parent, a folder, an existing file without --overwrite, one
+    of the files the evaluation reads (--overwrite or not), or a path inside the --html folder."""
     from superres.errors import InvalidArgumentError
 
     save_dir = args.save_dir
+    if args.html is not None:
+        # the page folder is replaced whole when the page is done: whatever else is written
+        # into it (images, the report) would be deleted or overwrite the page
+        page = args.html.resolve()
+        for option, path in (("--save-dir", save_dir), ("--output", args.output)):
+            if path is not None and path.resolve().is_relative_to(page):
+                raise InvalidArgumentError(f"{option} {str(path)!r} lies inside the --html folder, "
+                                           f"which the page replaces whole: choose a folder outside it")
     if save_dir is not None and save_dir.exists() and not save_dir.is_dir():
         raise InvalidArgumentError(f"--save-dir {str(save_dir)!r} exists and is not a folder")
     if save_dir is not None and save_dir.is_dir() and any(save_dir.iterdir()) and not args.overwrite:
