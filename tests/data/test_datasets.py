@@ -92,3 +92,25 @@ def test_a_folder_lists_every_format_superres_reads(tmp_path):
         Image.fromarray(np.zeros((4, 4, 3), dtype=np.uint8)).save(tmp_path / name)
     (tmp_path / "notes.txt").write_text("not an image")
     assert [p.name for p in list_image_files(tmp_path)] == ["a.png", "b.gif", "c.webp"]
+
+
+def test_two_images_of_one_name_are_refused(tmp_path):
+    # a.png and a.bmp were both "a": the report listed two "a" rows and the web page paired
+    # one's ground truth with the other's output
+    pixels = np.zeros((16, 16, 3), np.uint8)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    Image.fromarray(pixels).save(plain / "a.png")
+    Image.fromarray(pixels).save(plain / "a.bmp")
+    Image.fromarray(pixels).save(plain / "b.png")
+    with pytest.raises(InvalidArgumentError, match="'a.bmp' and 'a.png' .* are both named 'a'"):
+        benchmark_images(str(plain), 2)
+    laid_out = tmp_path / "laid-out" / "x2"
+    laid_out.mkdir(parents=True)
+    Image.fromarray(pixels).save(laid_out / "img_HR.png")
+    Image.fromarray(pixels).save(laid_out / "img_HR.bmp")
+    for scale in (2, 3):  # its x2 folder, and its HR images for a scale without a folder
+        with pytest.raises(InvalidArgumentError, match="are both named 'img'"):
+            benchmark_images(str(laid_out.parent), scale)
+    (plain / "a.bmp").unlink()
+    assert [i.name for i in benchmark_images(str(plain), 2)] == ["a", "b"]

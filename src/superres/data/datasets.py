@@ -126,17 +126,29 @@ def benchmark_images(dataset: str, scale: float, *, data_dir: str | os.PathLike 
             lr = hr.with_name(hr.name.replace("_HR.", "_LR."))
             images.append(BenchmarkImage(hr.name.split("_HR.")[0], hr, lr if lr.exists() else None))
         if images:
-            return images
+            return _named_once(images, root / folder)
     # No folder for this scale (e.g. x2.5, or a plain HR folder): use the HR images as they are,
     # taking them from the first x<s> folder when the set has that layout.
     scale_dirs = sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"x\d+", p.name)) if root.is_dir() else []
     if scale_dirs:
         hrs = sorted(scale_dirs[0].glob("*_HR.*"))
-        return [BenchmarkImage(p.name.split("_HR.")[0], p, None) for p in hrs]
+        return _named_once([BenchmarkImage(p.name.split("_HR.")[0], p, None) for p in hrs], scale_dirs[0])
     files = list_image_files(root) if root.is_dir() else []
     if not files:
         raise DataNotFoundError(f"no images in {str(root)!r}")
-    return [BenchmarkImage(p.stem, p, None) for p in files]
+    return _named_once([BenchmarkImage(p.stem, p, None) for p in files], root)
+
+
+def _named_once(images: list[BenchmarkImage], folder: Path) -> list[BenchmarkImage]:
+    """``images``, refused if two share a name (``a.png`` and ``a.bmp``): reports, saved outputs
+    and the web page key each image by its name, and would mix the two up."""
+    seen: dict[str, Path] = {}
+    for item in images:
+        if item.name in seen:
+            raise InvalidArgumentError(f"{seen[item.name].name!r} and {item.hr_path.name!r} in {str(folder)!r} "
+                                       f"are both named {item.name!r}: rename one")
+        seen[item.name] = item.hr_path
+    return images
 
 
 def training_images(sets: str | list[str], *, data_dir: str | os.PathLike | None = None) -> list[Path]:
