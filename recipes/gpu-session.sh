@@ -37,8 +37,12 @@ budget=${3:-440}
 plan=${4:-continue}
 root=$(cd "$(dirname "$0")/.." && pwd)
 case $plan in # checked before anything starts: the device's minutes are counted
-scratch | continue | vdsr-only | probe) ;;
+scratch) plan_runs="vdsr-fast srcnn-955-x2 srcnn-955-x3 srcnn-955-x4 litesr-small-x2-gpu litesr-small-x3-gpu litesr-small-x4-gpu scn-x2 cscn" ;;
+continue) plan_runs="vdsr-continue cscn-continue" ;;
+vdsr-only) plan_runs="vdsr-continue" ;;
+probe) plan_runs="" ;;
 polish)
+    plan_runs="vdsr-polish"
     if [ ! -f "$root/runs/vdsr-continue/best.safetensors" ]; then
         echo "plan 'polish' goes on from runs/vdsr-continue/best.safetensors, which only a warm machine that ran 'continue' or 'vdsr-only' has" >&2
         exit 2
@@ -49,7 +53,20 @@ polish)
     exit 2
     ;;
 esac
-mkdir -p "$out_dir"
+if [ "$plan" != probe ] && { [ ! -d "$data_dir/train" ] || [ ! -d "$data_dir/benchmark/Set5" ]; }; then
+    echo "data folder '$data_dir' has no train/ or no benchmark/Set5 (see docs/gpu-window.md)" >&2
+    exit 2
+fi
+for run in $plan_runs; do
+    # a folder left by an earlier call would be resumed, or bundled as if this call had made it
+    if [ -e "$root/runs/$run" ]; then
+        echo "runs/$run exists from an earlier run: move it away first" >&2
+        exit 2
+    fi
+done
+# absolute before the cd below, so relative folders name what the caller meant
+out_dir=$(mkdir -p "$out_dir" && cd "$out_dir" && pwd) || exit 2
+[ "$plan" = probe ] || data_dir=$(cd "$data_dir" && pwd) || exit 2
 cd "$root"
 export PYTHONPATH="$root/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 OMP_NUM_THREADS=2
 export SUPERRES_CACHE=${SUPERRES_CACHE:-/tmp/superres-cache}
@@ -59,6 +76,8 @@ start=$(date +%s)
 deadline=$((start + budget + 60))
 log="$out_dir/session.log"
 : >"$log"
+failed="$out_dir/.failed" # one line per run that failed (written from the background runs too)
+: >"$failed"
 
 say() { echo "[$(($(date +%s) - start)) s] $*" | tee -a "$log"; }
 
@@ -76,6 +95,10 @@ train() {
         --data-dir "$data_dir" --quiet --time-budget "$run_budget" "$@" >"$out_dir/$run.log" 2>&1
     local rc=$?
     say "$run: exit $rc; $(grep -h 'train.steps =' "$out_dir/$run.log" | tail -1)"
+    # 124: stopped at the deadline, its checkpoint saved (a result, though a cut one)
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
+        echo "$run (exit $rc): $(tail -n 1 "$out_dir/$run.log")" >>"$failed"
+    fi
     tail -n 3 "runs/$run/log.csv" 2>/dev/null | sed "s/^/    $run: /" | tee -a "$log"
     return $rc
 }
@@ -91,8 +114,10 @@ if [ "$plan" = probe ]; then
     # Its own call of about 40 s, first on the machine, so its answer can set VDSR_FP32_ENDS and
     # VDSR_BATCH for the training calls that follow at once.
     "$python" benchmarks/bench_training.py --device cuda --only vdsr --batch 128,256 --repeat 5 2>&1 | tee -a "$log"
+    rc=${PIPESTATUS[0]}
     say "done"
-    exit 0
+    rm -f "$failed"
+    exit "$rc"
 fi
 
 fast=(--set train.checkpoint_every=2000)
@@ -168,5 +193,12 @@ else
 fi
 cat "$out_dir"/*.log >"$out_dir/all-runs.txt" 2>/dev/null
 rm -f "$out_dir"/vdsr-*.log "$out_dir"/srcnn-*.log "$out_dir"/litesr-*.log "$out_dir"/scn-x2.log "$out_dir"/cscn*.log
+if [ -s "$failed" ]; then
+    say "failed: $(tr '\n' ';' <"$failed")"
+    rm -f "$failed"
+    ls -la "$out_dir" | tee -a "$log"
+    exit 1
+fi
+rm -f "$failed"
 ls -la "$out_dir" | tee -a "$log"
 say "done"

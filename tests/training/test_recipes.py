@@ -36,12 +36,54 @@ def test_recipe_loads_and_builds(recipe, tmp_path):
     assert sum(p.numel() for p in model.parameters()) > 0
 
 
-def _gpu_session(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def _gpu_session(tmp_path: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """recipes/gpu-session.sh run from a copy, so its repository root is ``tmp_path`` (no runs/)."""
     script = tmp_path / "recipes" / "gpu-session.sh"
     script.parent.mkdir(exist_ok=True)
     shutil.copy(Path(__file__).resolve().parents[2] / "recipes" / "gpu-session.sh", script)
-    return subprocess.run(["bash", str(script), *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(["bash", str(script), *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def _gpu_data(folder: Path) -> Path:
+    """The layout the script checks for (empty: a run made on it fails at once)."""
+    for sub in ("train/T91", "train/BSD200", "benchmark/Set5"):
+        (folder / sub).mkdir(parents=True)
+    return folder
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_gpu_session_refuses_a_missing_data_folder_or_a_leftover_run_before_starting(tmp_path):
+    missing = _gpu_session(tmp_path, str(tmp_path / "nodata"), str(tmp_path / "out"), "30", "vdsr-only")
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+    assert "has no train/ or no benchmark/Set5" in missing.stderr
+    # a run folder from an earlier call would have been resumed, or bundled as this call's
+    (tmp_path / "runs" / "vdsr-continue").mkdir(parents=True)
+    leftover = _gpu_session(tmp_path, str(_gpu_data(tmp_path / "data")), str(tmp_path / "out"), "30", "vdsr-only")
+    assert leftover.returncode == 2 and leftover.stderr.strip() == "runs/vdsr-continue exists from an earlier run: move it away first"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_gpu_session_exits_non_zero_when_a_run_fails(tmp_path):
+    # the window's answer must say a run failed: it ended with "done" and status 0 before.
+    # Started from another folder with relative paths, which name what the caller meant.
+    _gpu_data(tmp_path / "caller" / "data")
+    result = _gpu_session(tmp_path, "data", "out", "30", "vdsr-only", cwd=tmp_path / "caller")
+    assert result.returncode == 1, result.stdout + result.stderr
+    log = (tmp_path / "caller" / "out" / "session.log").read_text()
+    assert "vdsr-continue: exit 1" in log and "failed: vdsr-continue (exit 1)" in log
+    assert not (tmp_path / "out").exists() and not (tmp_path / "caller" / "out" / ".failed").exists()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_gpu_session_probe_passes_on_the_benchmark_status(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("the probe succeeds where CUDA is")
+    shutil.copytree(Path(__file__).resolve().parents[2] / "benchmarks", tmp_path / "benchmarks")
+    result = _gpu_session(tmp_path, "unused", str(tmp_path / "out"), "0", "probe")
+    assert result.returncode != 0 and "no CUDA GPU" in result.stdout
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
