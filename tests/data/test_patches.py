@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from superres.data.patches import PairSet, PatchSampler, dihedral, prepare_pairs
+from superres.errors import InvalidArgumentError
 from superres.ops.resize import imresize_matlab
 
 
@@ -92,9 +93,9 @@ def test_cache_is_keyed_by_the_downscaled_copies_and_reloads_the_same_pairs(tmp_
 def test_cache_is_keyed_by_min_size_and_by_a_file_replaced_in_place(tmp_path):
     import os
 
-    files, _ = _files(tmp_path, [(40, 70)])
-    assert len(prepare_pairs(files, (2,), downscales=(1.0,), min_size=48)) == 0
-    assert len(prepare_pairs(files, (2,), downscales=(1.0,), min_size=16)) == 1  # not the cached 0
+    files, _ = _files(tmp_path, [(40, 70), (60, 60)])
+    assert len(prepare_pairs(files, (2,), downscales=(1.0,), min_size=48)) == 1
+    assert len(prepare_pairs(files, (2,), downscales=(1.0,), min_size=16)) == 2  # not the cached 1
     first = prepare_pairs(files, (2,), downscales=(1.0,), min_size=16).targets[0]
     replaced = Image.fromarray(np.full((40, 70, 3), 200, np.uint8))
     replaced.save(files[0])  # same size on disk is not required: the mtime changes too
@@ -222,3 +223,43 @@ def test_batch_depends_only_on_seed_and_step_and_ranks_split_it():
     for r, (inp, tgt, _) in enumerate(parts):
         assert torch.equal(inp, whole_in[r::3]) and torch.equal(tgt, whole_tgt[r::3])
     assert not torch.equal(PatchSampler(pairs, patch_size=6, batch_size=6, seed=10).batch(2)[0], whole_in)
+
+
+def test_nothing_large_enough_names_the_size_that_was_asked(tmp_path):
+    # the sampler used to answer with its patch size, a limit these images had passed
+    files, _ = _files(tmp_path, [(45, 45)])
+    with pytest.raises(InvalidArgumentError, match="no training image is at least 48 pixels on each side"):
+        prepare_pairs(files, (3,), use_cache=False)
+
+
+def test_two_writers_of_one_cache_do_not_collide(tmp_path, monkeypatch):
+    # the ranks of a distributed run prepare the same pairs at once: with one shared temporary
+    # name, the second rename found the file gone (FileNotFoundError) and that rank died
+    import superres.data.patches as patches
+
+    files, _ = _files(tmp_path, [(48, 52)])
+    real_save, nested = patches.save_file, []
+
+    def save_then_let_another_rank_finish(tensors, name):
+        real_save(tensors, name)
+        if not nested:
+            nested.append(None)
+            nested[0] = prepare_pairs(files, (2,))  # the other rank writes and renames meanwhile
+    monkeypatch.setattr(patches, "save_file", save_then_let_another_rank_finish)
+    pairs = prepare_pairs(files, (2,))
+    assert torch.equal(pairs.targets[0], nested[0].targets[0])
+    cached = sorted(p.name for p in (tmp_path / "cache" / "pairs").iterdir())
+    assert len(cached) == 1 and cached[0].endswith(".safetensors")  # no temporary file left
+
+
+def test_a_cache_folder_that_cannot_be_written_is_a_note(tmp_path, monkeypatch, capsys):
+    # found after every pair was made: the run goes on without the cache, in one line
+    files, _ = _files(tmp_path, [(48, 52)])
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv("SUPERRES_CACHE", str(not_a_folder))
+    pairs = prepare_pairs(files, (2,))
+    assert tuple(pairs.targets[0].shape[-2:]) == (48, 52)
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("note: the prepared training pairs are not cached") and len(err.splitlines()) == 1
+    assert not_a_folder.read_text() == "x"

@@ -30,6 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal, Sequence
@@ -39,9 +41,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from superres.data.datasets import cache_dir
+from superres.degradation.pipelines import bicubic_upsample, make_lr
 from superres.errors import InvalidArgumentError
 from superres.ops.color import rgb_to_y_bt601
-from superres.ops.crop import modcrop
 from superres.ops.resize import imresize_matlab
 
 __all__ = ["PairSet", "prepare_pairs", "PatchSampler", "dihedral"]
@@ -116,25 +118,43 @@ def prepare_pairs(
         for factor in downscales:
             y_copy = y if factor == 1.0 else imresize_matlab(y, float(factor))
             for s in scales:
-                hr = modcrop(y_copy, int(s))
+                hr, lr = make_lr(y_copy, int(s))  # the protocol's pair: modcrop, MATLAB bicubic 1/s
                 if min(hr.shape[-2:]) < min_size:
                     continue
-                lr = imresize_matlab(hr, 1 / s)
-                net_in = imresize_matlab(lr, float(s)) if input_mode == "upsampled" else lr
+                net_in = bicubic_upsample(lr, int(s)) if input_mode == "upsampled" else lr
                 inputs.append(net_in[0].to(torch.float16))
                 targets.append(hr[0].to(torch.float16))
                 pair_scales.append(int(s))
         if log is not None and (index + 1) % 20 == 0:
             log(f"prepared {index + 1}/{len(files)} images")
+    if not targets:
+        raise InvalidArgumentError(f"no training image is at least {min_size} pixels on each side "
+                                   f"(after cropping to a multiple of the scale)")
     if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
         tensors = {f"{i}.input": t.contiguous() for i, t in enumerate(inputs)}
         tensors.update({f"{i}.target": t.contiguous() for i, t in enumerate(targets)})
         tensors["scales"] = torch.tensor(pair_scales)
-        tmp = path.with_suffix(".tmp")
+        _save_cache(tensors, path)
+    return PairSet(inputs, targets, pair_scales, input_mode)
+
+
+def _save_cache(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """Write the cache atomically, through a temporary file of this writer's own (the ranks of a
+    distributed run prepare the same pairs at once); a cache that cannot be written is a note,
+    not a failure: the pairs are made, training goes on without it."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        os.close(fd)
+        tmp = Path(name)
         save_file(tensors, str(tmp))
         os.replace(tmp, path)
-    return PairSet(inputs, targets, pair_scales, input_mode)
+    except OSError as exc:
+        print(f"note: the prepared training pairs are not cached ({path.parent}: {exc.strerror or exc})",
+              file=sys.stderr)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def dihedral(x: torch.Tensor, op: int) -> torch.Tensor:
