@@ -148,3 +148,12 @@ def test_a_misspelt_validation_set_stops_the_run_before_its_first_step(tmp_path,
         Trainer(load_config(recipe), tmp_path / "run", data_dir=synthetic_images.parent, progress=False).train(
             on_step=lambda s, loss: steps.append(s))
     assert steps == []
+
+
+def test_a_misspelt_training_set_leaves_no_run_folder(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "s.toml", synthetic_images, steps=20, architecture="srcnn", args="{}",
+                          input_mode="upsampled", patch=16, val_every=15)
+    config = load_config(recipe, ['data.train=["T9l"]'])
+    with pytest.raises(DataNotFoundError, match="T9l"):
+        Trainer(config, tmp_path / "run", data_dir=synthetic_images.parent, progress=False).train()
+    assert not (tmp_path / "run").exists()  # config.json was written before the set was looked up

@@ -499,7 +499,6 @@ class Trainer:
         if cfg.method not in METHODS and self.is_main:
             print(f"note: method {cfg.method!r} is not registered: `superres evaluate -m {cfg.method}=FILE` will "
                   f"not find it (the registered learned methods: superres models)", file=sys.stderr)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         model = self.build_model().to(self.device)
         untrained = sorted(set(cfg.train.val_scales) - set(cfg.data.scales))
         if untrained and not getattr(model, "any_scale", False):
@@ -508,6 +507,8 @@ class Trainer:
                                 f"and {cfg.model.architecture!r} serves only the scales it was trained at")
         for scale in cfg.train.val_scales or cfg.data.scales:  # a misspelt set, too, is found now
             benchmark_images(cfg.train.val_dataset, float(scale), data_dir=self.data_dir)
+        files = training_images(list(cfg.data.train), data_dir=self.data_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)  # after the checks: a refused run leaves no folder
         if cfg.model.valid_training and hasattr(model, "padding"):
             model.padding = "valid"
         if cfg.train.channels_last:
@@ -533,7 +534,6 @@ class Trainer:
         if self.is_main:
             self._truncate_log(state["step"])
             self._write_config()
-        files = training_images(list(cfg.data.train), data_dir=self.data_dir)
         pairs = prepare_pairs(files, cfg.data.scales, input_mode=cfg.model.input, downscales=cfg.data.downscales)
         sampler = PatchSampler(
             pairs,
