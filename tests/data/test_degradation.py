@@ -82,6 +82,9 @@ def test_modcrop_to_scale_makes_the_lr_size_whole(scale, multiple):
 def test_fractional_bicubic_downscale_size_is_rounded_up_and_its_factor_is_exact():
     hr = torch.rand(1, 1, 13, 17, dtype=torch.float64)
     assert bicubic_downscale(hr, 2.5).shape[-2:] == (6, 7)  # ceil(5.2), ceil(6.8)
+    # uncropped, the kernel follows the rounded size (MATLAB's imresize(hr, [6 7])), not 1/2.5
+    torch.testing.assert_close(bicubic_downscale(hr, 2.5), imresize_matlab(hr, size=(6, 7)), rtol=0, atol=0)
+    assert not torch.allclose(bicubic_downscale(hr, 2.5), imresize_matlab(hr, 0.4), atol=1e-3)
     cropped = hr[..., :10, :15]
     # on a modcropped image the size-based call is the factor-based resize
     torch.testing.assert_close(bicubic_downscale(cropped, 2.5), imresize_matlab(cropped, 0.4), rtol=0, atol=1e-12)
@@ -103,3 +106,5 @@ def test_bicubic_upsample_by_factor_or_to_size():
     lr = torch.rand(1, 1, 9, 7, dtype=torch.float64)
     torch.testing.assert_close(bicubic_upsample(lr, 3), imresize_matlab(lr, 3.0), rtol=0, atol=0)
     assert bicubic_upsample(lr, 2.5, size=(23, 18)).shape[-2:] == (23, 18)
+    # a size other than the factor's own (a modcropped HR's) is the one given
+    torch.testing.assert_close(bicubic_upsample(lr, 2.5, size=(22, 17)), imresize_matlab(lr, size=(22, 17)), rtol=0, atol=0)
