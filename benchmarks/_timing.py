@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
 import torch
+
+from superres.cli.common import positive_int
 
 
 def best_time(fn, repeat: int) -> float:
@@ -53,3 +56,22 @@ def emit_table(lines: list[str], output=None) -> None:
     sys.stdout.write(text)
     if output:
         output.write_text(text)
+
+
+def positive_ints(text: str) -> list[int]:
+    """A non-empty comma-separated list of integers >= 1 (argparse type), each once."""
+    values = [positive_int(part.strip()) for part in text.split(",") if part.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"invalid list {text!r}: give at least one number, e.g. 1 or 1,2,3")
+    return list(dict.fromkeys(values))
+
+
+def pick_image(items: list, name: str, where: str):
+    """The item of ``items`` (benchmark images) named ``name``, else :class:`InvalidArgumentError`
+    naming the ones there are."""
+    from superres.errors import InvalidArgumentError
+
+    for item in items:
+        if item.name == name:
+            return item
+    raise InvalidArgumentError(f"no image {name!r} in {where} (it has {', '.join(i.name for i in items)})")

@@ -13,38 +13,50 @@ under 30 s per image on the project's 2-core CPU.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from superres.data.datasets import benchmark_images
-from superres.degradation.pipelines import bicubic_downscale
-from superres.evaluation.benchmark import load_uint8
-from superres.evaluation.metrics import protocol_metrics
-from superres.methods.registry import get_method
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import pick_image, positive_int  # noqa: E402
+
+from superres.cli.common import parse_list, parse_scale  # noqa: E402
+from superres.data.datasets import benchmark_images  # noqa: E402
+from superres.degradation.pipelines import bicubic_downscale, modcrop_to_scale  # noqa: E402
+from superres.errors import OneLineParser, one_line_errors  # noqa: E402
+from superres.evaluation.benchmark import load_uint8  # noqa: E402
+from superres.evaluation.metrics import protocol_metrics  # noqa: E402
+from superres.methods.registry import get_method  # noqa: E402
 
 METHODS = ["bicubic", "ibp", "btv", "gpp", "freeman", "glasner", "selfex"]
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-m", "--methods", default=",".join(METHODS))
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-m", "--methods", type=parse_list, default=METHODS)
     parser.add_argument("-i", "--image", default="img_002", help="Set14 image name (default img_002, 720 x 576 HR)")
-    parser.add_argument("-s", "--scale", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("-s", "--scale", type=parse_scale, default=3)
+    parser.add_argument("--threads", type=positive_int, default=torch.get_num_threads())
+    parser.add_argument("--repeat", type=positive_int, default=1)
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
+    if not float(args.scale).is_integer():
+        parser.error(f"argument -s/--scale: must be a whole number, got {args.scale:g}")
+    args.scale = int(args.scale)
+    methods = {name: get_method(name) for name in args.methods}  # unknown names fail before any work
+    for method in methods.values():
+        method.check_scale(args.scale)
     torch.set_num_threads(args.threads)
-    item = next(i for i in benchmark_images("Set14", args.scale, data_dir=args.data_dir) if i.name == args.image)
-    hr = load_uint8(item.hr_path)
+    item = pick_image(benchmark_images("Set14", args.scale, data_dir=args.data_dir), args.image, "Set14")
+    hr = modcrop_to_scale(load_uint8(item.hr_path), args.scale)  # a no-op where the set has an x<scale> folder
     lr = bicubic_downscale(hr, args.scale).to(torch.float32) / 255
     print(f"Set14 {item.name} x{args.scale}: LR {lr.shape[-1]}x{lr.shape[-2]} -> HR {hr.shape[-1]}x{hr.shape[-2]}, "
           f"{args.threads} torch thread(s)")
     print(f"{'method':<10} {'s/image':>8} {'PSNR':>7}")
-    for name in args.methods.split(","):
-        method = get_method(name)
+    for name, method in methods.items():
         with torch.inference_mode():
             method.upscale(lr[..., :24, :24], args.scale)  # warm-up (and freeman's database load)
             times = []
@@ -58,4 +70,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
