@@ -47,6 +47,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from superres.cli.common import positive_int  # noqa: E402
+from superres.errors import InvalidArgumentError, OneLineParser, SuperresError, one_line_errors  # noqa: E402
 from superres.inference import configure_threads, prepare_method, upscale_array  # noqa: E402
 from superres.inference.device import default_max_memory, format_bytes  # noqa: E402
 from superres.methods.learned import LearnedMethod  # noqa: E402
@@ -82,7 +84,6 @@ def time_method(method, scale: float, pixels: np.ndarray, precision: str, repeat
 
 
 def shipped_methods() -> list[tuple[str, object]]:
-    from superres.errors import SuperresError
     from superres.methods.registry import METHODS, get_method
 
     found = [("bicubic", get_method("bicubic"))]
@@ -151,7 +152,6 @@ def set14_seconds(label: str, method, precision: str, scale: float, repeat: int)
 
 
 def _vdsr_for_timing(folder: Path):
-    from superres.errors import SuperresError
     from superres.methods.registry import get_method
 
     try:
@@ -191,12 +191,8 @@ def peak_memory_big(side: int, scale: float, workdir: Path, model: str = "defaul
     )
     base_code = ("import json, resource, torch, superres.cli.main, superres.inference\n" + peak +
                  "print(json.dumps({'maxrss_kib': peak()}))")
-    baseline = json.loads(subprocess.run([sys.executable, "-c", base_code], capture_output=True, text=True,
-                                         check=True).stdout.strip().splitlines()[-1])
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if proc.returncode != 0 and not proc.stdout.strip():
-        raise RuntimeError(proc.stderr)
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = _child_record(code, f"the {side}x{side} x{scale:g} run")  # first: a failed run costs no baseline
+    baseline = _child_record(base_code, "the baseline process (python + torch alone)")
     result["baseline_kib"] = baseline["maxrss_kib"]
     result["output_bytes"] = out.stat().st_size if out.exists() else 0
     out.unlink(missing_ok=True)
@@ -204,18 +200,54 @@ def peak_memory_big(side: int, scale: float, workdir: Path, model: str = "defaul
     return result
 
 
+def _child_record(code: str, what: str) -> dict:
+    """Run ``python -c code`` and return the JSON record it prints last; a child that fails (a
+    traceback, or ``superres upscale`` refusing, e.g. over the memory budget) raises
+    :class:`SuperresError` with the last line of its stderr, so no figures of a failed run are shown."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    lines = proc.stdout.strip().splitlines()
+    try:
+        record = json.loads(lines[-1]) if proc.returncode == 0 and lines else None
+    except json.JSONDecodeError:
+        record = None
+    rc = proc.returncode if record is None else record.get("rc", 0)
+    if record is None or rc != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise SuperresError(f"{what} failed (exit {rc}): {last}")
+    return record
+
+
+def _positive_float(text: str) -> float:
+    """A number above 0 (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--architectures", action="store_true", help="also time random-weight architectures")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--output-mp", type=float, default=0.25, help="output megapixels per timed image")
+    parser.add_argument("--repeat", type=positive_int, default=3)
+    parser.add_argument("--output-mp", type=_positive_float, default=0.25, help="output megapixels per timed image")
     parser.add_argument("--skip-big", action="store_true", help="skip the 5000x5000 x4 memory run")
-    parser.add_argument("--big-side", type=int, default=5000)
+    parser.add_argument("--big-side", type=positive_int, default=5000)
     parser.add_argument("--big-model", default="default", help="model of the big run (default: the default at x4)")
     parser.add_argument("--set14", action="store_true", help="only: seconds per Set14 image vs VDSR and SRCNN")
     parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--threads", type=int, help="torch threads (default: all usable CPUs, as superres upscale)")
+    parser.add_argument("--threads", type=positive_int, help="torch threads (default: all usable CPUs, as superres upscale)")
     args = parser.parse_args(argv)
+    if args.json is not None and not args.json.parent.is_dir():
+        raise InvalidArgumentError(f"--json {str(args.json)!r}: folder {str(args.json.parent)!r} does not exist")
+    if not args.skip_big and not args.set14:  # the big run comes last: a bad name must fail before the timing
+        from superres.methods.registry import get_method, resolve_method_name
+
+        get_method(args.big_model, scale=4.0).check_scale(4.0)
+        big_name = resolve_method_name(args.big_model, 4.0)
 
     threads = configure_threads(args.threads)
     bf16_native = "avx512_bf16" in Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else None
@@ -279,10 +311,8 @@ def main(argv: list[str] | None = None) -> int:
 
         big = None
         if not args.skip_big:
-            from superres.methods.registry import resolve_method_name
-
             print(f"peak memory: {args.big_side}x{args.big_side} RGB at x4 with "
-                  f"{resolve_method_name(args.big_model, 4.0)}, default budget {format_bytes(default_max_memory())} ...",
+                  f"{big_name}, default budget {format_bytes(default_max_memory())} ...",
                   flush=True)
             big = peak_memory_big(args.big_side, 4.0, Path(tmp), args.big_model)
             print(f"  exit {big['rc']}, {big['seconds']:.0f} s, peak RSS {big['maxrss_kib'] / 2**20:.2f} GiB "
