@@ -8,13 +8,15 @@ Prints milliseconds per call and the ratio ours / Pillow for x1/4 and x4.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import time
 
 import numpy as np
 import torch
 from PIL import Image
 
+from superres.cli.common import positive_int
+from superres.errors import OneLineParser, one_line_errors
 from superres.ops.resize import imresize_matlab
 
 
@@ -28,10 +30,11 @@ def best_of(fn, repeat: int) -> float:
     return min(times)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=positive_int, default=5)
+    args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     # a smooth-plus-noise picture, 2040x1356 (DIV2K-like size)
     yy, xx = np.mgrid[0:1356, 0:2040]
@@ -49,7 +52,8 @@ def main() -> None:
         as_float = tensor.float() / 255
         ours_f = best_of(lambda: imresize_matlab(as_float, scale), args.repeat)
         print(f"{label + ' float32':<28} {ours_f * 1e3:9.1f} {theirs * 1e3:10.1f} {ours_f / theirs:7.2f}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

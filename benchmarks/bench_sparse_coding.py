@@ -20,7 +20,6 @@ to reach a gap of 1e-4 of the optimum.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -29,11 +28,15 @@ from pathlib import Path
 
 import torch
 
-from superres.data.datasets import benchmark_images
-from superres.degradation.pipelines import bicubic_downscale
-from superres.evaluation.benchmark import load_uint8
-from superres.evaluation.metrics import protocol_metrics
-from superres.methods.registry import get_method
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import pick_image, positive_int  # noqa: E402
+
+from superres.data.datasets import benchmark_images  # noqa: E402
+from superres.degradation.pipelines import bicubic_downscale, modcrop_to_scale  # noqa: E402
+from superres.errors import InvalidArgumentError, OneLineParser, one_line_errors  # noqa: E402
+from superres.evaluation.benchmark import load_uint8  # noqa: E402
+from superres.evaluation.metrics import protocol_metrics  # noqa: E402
+from superres.methods.registry import get_method  # noqa: E402
 
 
 def lasso_inputs(scale: int, count: int, data_dir) -> tuple[torch.Tensor, torch.Tensor]:
@@ -45,8 +48,8 @@ def lasso_inputs(scale: int, count: int, data_dir) -> tuple[torch.Tensor, torch.
     method = get_method("scsr")
     _, low = method.dictionary(scale)
     Dl = low / low.norm(dim=0, keepdim=True)
-    item = next(i for i in benchmark_images("Set5", scale, data_dir=data_dir) if i.name == "img_002")
-    lr = bicubic_downscale(load_uint8(item.hr_path), scale)
+    item = pick_image(benchmark_images("Set5", scale, data_dir=data_dir), "img_002", "Set5")
+    lr = bicubic_downscale(modcrop_to_scale(load_uint8(item.hr_path), scale), scale)
     mid = imresize_matlab(rgb_to_y_bt601(lr).to(torch.float64), scale).round().float()
     fea = gradient_features(mid)[0]
     rows = torch.tensor(patch_grid(mid.shape[-2], 5, 4))
@@ -123,7 +126,7 @@ def images_part(args) -> None:
     print(f"{'image':<8} {'HR':>9} {'patches':>8} {'scsr s':>7} {'CPU s':>6} {'bicubic s':>9} {'PSNR':>7}")
     total = total_cpu = total_bicubic = 0.0
     for item in items:
-        hr = load_uint8(item.hr_path)
+        hr = modcrop_to_scale(load_uint8(item.hr_path), args.scale)  # a no-op where Set5 has x<scale>
         lr = bicubic_downscale(hr, args.scale).to(torch.float32) / 255
         with torch.inference_mode():
             t0, c0 = time.perf_counter(), time.process_time()
@@ -147,16 +150,21 @@ def images_part(args) -> None:
           + " ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", choices=["all", "images", "solver"], default="all")
-    parser.add_argument("-s", "--scale", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--patches", type=int, default=2000, help="solver part: number of features")
-    parser.add_argument("--iterations", type=int, default=500, help="solver part: ISTA/FISTA iterations")
+    parser.add_argument("-s", "--scale", type=positive_int, default=3)
+    parser.add_argument("--threads", type=positive_int, default=1)
+    parser.add_argument("--patches", type=positive_int, default=2000, help="solver part: number of features")
+    parser.add_argument("--iterations", type=positive_int, default=500, help="solver part: ISTA/FISTA iterations")
     parser.add_argument("--json", type=Path, help="solver part: write the objective histories here")
     parser.add_argument("--data-dir", default=None)
     args = parser.parse_args(argv)
+    get_method("scsr").check_scale(args.scale)  # both parts need its dictionary for the scale
+    if args.json is not None and args.part == "images":
+        raise InvalidArgumentError("--json records the solver part: use --part solver or all")
+    benchmark_images("Set5", args.scale, data_dir=args.data_dir)  # a missing data folder fails before the work
     torch.set_num_threads(args.threads)
     if args.part in ("all", "solver"):
         record = solver_part(args)

@@ -17,15 +17,15 @@ superres.models.cost, x3 for the backward pass) times patches per second.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import best_time, conv_ceiling  # noqa: E402
+from _timing import best_time, conv_ceiling, positive_int, positive_ints  # noqa: E402
 
+from superres.errors import InvalidArgumentError, OneLineParser, one_line_errors  # noqa: E402
 from superres.models import build_model  # noqa: E402
 from superres.models.cost import count_macs  # noqa: E402
 
@@ -52,17 +52,24 @@ def patches_per_second(name: str, model: torch.nn.Module, patch: int, batch: int
     return batch / seconds, 3 * macs_per_patch * batch / seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=0)
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=positive_int, default=3)
+    parser.add_argument("--threads", type=positive_int, help="torch threads (default: torch's)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--only", choices=["srcnn", "vdsr"], help="time one network (vdsr: with and without fp32 ends)")
-    parser.add_argument("--batch", help="comma-separated batch sizes (default: 64 for SRCNN, 16 for VDSR)")
-    args = parser.parse_args()
+    parser.add_argument("--batch", type=positive_ints,
+                        help="comma-separated batch sizes (default: 64 for SRCNN, 16 for VDSR)")
+    args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        raise InvalidArgumentError(f"--device {args.device!r}: not a torch device (cpu or cuda)") from None
+    if device.type not in ("cpu", "cuda"):
+        raise InvalidArgumentError(f"--device {args.device!r}: this script times cpu or cuda")
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: torch sees no CUDA GPU here")
     torch.manual_seed(0)
@@ -82,10 +89,11 @@ def main() -> None:
     if args.only == "vdsr":  # without autocast the two VDSR variants are one network: bf16 only
         cases.append(("VDSR 20x64, 41x41, bf16 ends", lambda: build_model("vdsr", fp32_ends=False), 41, 16, ("bf16",)))
     for label, make, patch, default_batch, precisions in cases:
-        for batch in [int(b) for b in args.batch.split(",")] if args.batch else [default_batch]:
+        for batch in args.batch or [default_batch]:
             for precision in precisions:
                 pps, rate = patches_per_second(label, make(), patch, batch, precision == "bf16", args.repeat, device)
                 print(f"{label:<34} {batch:>5} {precision:<9} {pps:10.1f} {rate / 1e9:8.1f} {rate / ceilings[precision]:10.0%}")
+    return 0
 
 
 def _srcnn_valid(f2: int) -> torch.nn.Module:
@@ -95,4 +103,4 @@ def _srcnn_valid(f2: int) -> torch.nn.Module:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
