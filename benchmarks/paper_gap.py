@@ -11,8 +11,10 @@ released 9-5-5 (ImageNet), whose `--lr-mode y-float` reference is the TPAMI tabl
 
 from __future__ import annotations
 
-import argparse
+import sys
 
+from superres.cli.common import parse_list
+from superres.errors import InvalidArgumentError, OneLineParser, one_line_errors
 from superres.weights.cards import card_psnr, weights_serving
 from superres.weights.store import read_card, weights_path
 
@@ -49,11 +51,16 @@ def gap_rows(method: str) -> list[tuple[str, str, int, float, float]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--method", default="vdsr,cscn", help="comma-separated: " + ", ".join(sorted({m for m, _ in REFERENCES})))
-    args = parser.parse_args()
-    for method in args.method.split(","):
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    known = sorted({m for m, _ in REFERENCES})
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--method", type=parse_list, default=["vdsr", "cscn"], help="comma-separated: " + ", ".join(known))
+    args = parser.parse_args(argv)
+    unknown = [m for m in args.method if m not in known]
+    if unknown:
+        raise InvalidArgumentError(f"no references for {', '.join(map(repr, unknown))} (known: {', '.join(known)})")
+    for method in args.method:
         rows = gap_rows(method)
         reached = sum(ours >= ref - 0.005 for *_, ours, ref in rows)
         close = sum(ours >= ref - 0.05 for *_, ours, ref in rows)
@@ -63,7 +70,8 @@ def main() -> None:
         print("|---|---|---|---|---|---|")
         for mode, dataset, scale, ours, ref in rows:
             print(f"| {mode} | {dataset} | x{scale} | {ours:.2f} | {ref:.2f} | {ours - ref:+.2f} |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,22 +8,41 @@ Needs matplotlib (``pip install -e .[plots]``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
+from superres.errors import InvalidArgumentError, OneLineParser, one_line_errors
 from superres.training.plots import script_pyplot
 
+KEYS = ("optimum", "ista", "fista", "scale", "patches", "lambda")
 
+
+def read_record(path: Path) -> dict:
+    """The record ``bench_sparse_coding.py --json`` wrote, else :class:`InvalidArgumentError`."""
+    if not path.is_file():
+        raise InvalidArgumentError(f"record {str(path)!r} does not exist (write it with "
+                                   "bench_sparse_coding.py --part solver --json FILE)")
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidArgumentError(f"record {str(path)!r} cannot be read: {exc}") from None
+    missing = [key for key in KEYS if not isinstance(record, dict) or key not in record]
+    if missing:
+        raise InvalidArgumentError(f"record {str(path)!r} is not one of bench_sparse_coding.py --json "
+                                   f"(no {', '.join(missing)})")
+    return record
+
+
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("record", type=Path, help="JSON written by bench_sparse_coding.py --json")
     parser.add_argument("-o", "--output", type=Path, default=Path("docs/figures/ista_fista.png"))
     args = parser.parse_args(argv)
+    record = read_record(args.record)
     plt = script_pyplot()  # before the work: a missing matplotlib fails at once
 
-    record = json.loads(args.record.read_text())
     best = record["optimum"]
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
     for name, label in (("ista", "ISTA"), ("fista", "FISTA")):

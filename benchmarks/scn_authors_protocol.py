@@ -17,17 +17,23 @@ three side by side (mean PSNR, dB):
 
 from __future__ import annotations
 
-import argparse
 import math
+import sys
+from pathlib import Path
 
 import torch
 
-import superres
-from superres.data.datasets import benchmark_images
-from superres.degradation.pipelines import bicubic_downscale, modcrop_to_scale
-from superres.evaluation.benchmark import evaluate_method, load_uint8
-from superres.methods.base import SRMethod
-from superres.ops.color import rgb_to_ycbcr_bt601
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import positive_ints  # noqa: E402
+
+import superres  # noqa: E402
+from superres.cli.common import parse_list  # noqa: E402
+from superres.data.datasets import benchmark_images  # noqa: E402
+from superres.degradation.pipelines import bicubic_downscale, modcrop_to_scale  # noqa: E402
+from superres.errors import OneLineParser, one_line_errors  # noqa: E402
+from superres.evaluation.benchmark import evaluate_method, load_uint8  # noqa: E402
+from superres.methods.base import SRMethod  # noqa: E402
+from superres.ops.color import rgb_to_ycbcr_bt601  # noqa: E402
 
 
 def _float_y(image: torch.Tensor) -> torch.Tensor:
@@ -46,19 +52,25 @@ def authors_psnr(method: SRMethod, hr8: torch.Tensor, scale: int) -> float:
     return 10 * math.log10(255**2 / diff.pow(2).mean().item())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--method", default="cscn", help="a registered Y-channel method (default cscn)")
-    parser.add_argument("--sets", default="Set5,Set14,BSD100", help="comma-separated benchmark sets")
-    parser.add_argument("--scales", default="2,3,4", help="comma-separated integer scales")
+    parser.add_argument("--sets", type=parse_list, default=["Set5", "Set14", "BSD100"],
+                        help="comma-separated benchmark sets")
+    parser.add_argument("--scales", type=positive_ints, default=[2, 3, 4], help="comma-separated integer scales")
     parser.add_argument("--data-dir", default=None, help="data folder (default: $SUPERRES_DATA or ../shared/data)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     method = superres.load_model(args.method)
+    for scale in args.scales:  # before the work: the scales the method does, the sets that are there
+        method.check_scale(scale)
+        for dataset in args.sets:
+            benchmark_images(dataset, scale, data_dir=args.data_dir)
     print(f"{args.method}: mean PSNR (dB) under three test protocols\n")
     print("| set | scale | rgb | y-float | authors | authors - y-float |")
     print("|---|---|---|---|---|---|")
-    for dataset in args.sets.split(","):
-        for scale in (int(s) for s in args.scales.split(",")):
+    for dataset in args.sets:
+        for scale in args.scales:
             ours = {mode: evaluate_method(method, dataset, scale, data_dir=args.data_dir, lr_mode=mode).mean_psnr
                     for mode in ("rgb", "y-float")}
             items = benchmark_images(dataset, scale, data_dir=args.data_dir)
@@ -66,7 +78,8 @@ def main() -> None:
                          for item in items) / len(items)
             print(f"| {dataset} | x{scale} | {ours['rgb']:.2f} | {ours['y-float']:.2f} | {theirs:.2f} "
                   f"| {theirs - ours['y-float']:+.2f} |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -13,7 +13,6 @@ PSNR, wall seconds and CPU seconds of this process for the two images.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 from superres.data.datasets import find_data_dir
 from _timing import emit_table
 
+from superres.errors import DataNotFoundError, OneLineParser, one_line_errors
 from superres.evaluation.benchmark import evaluate_method
 from superres.methods.registry import get_method
 
@@ -37,13 +37,17 @@ SETTINGS = (
 )
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("-o", "--output", type=Path, help="also write the table here")
     args = parser.parse_args(argv)
 
     source = find_data_dir(args.data_dir) / "benchmark" / "Set5" / "x3"
+    missing = [name for name in IMAGES if not (source / f"{name}_HR.png").is_file()]
+    if missing:
+        raise DataNotFoundError(f"no {', '.join(f'{name}_HR.png' for name in missing)} in {str(source)!r}")
     lines = [
         "scsr x3 (shipped dictionary) on Set5 bird and butterfly, PSNR in dB",
         "",
@@ -67,4 +71,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -11,28 +11,34 @@ shaved).  Prints a markdown table: strategy, mean PSNR, seconds.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _timing import emit_table
+from _timing import emit_table, positive_int
 
 from superres.data.datasets import find_data_dir, list_image_files
+from superres.errors import DataNotFoundError, OneLineParser, one_line_errors
 from superres.evaluation.benchmark import evaluate_method
 from superres.methods.registry import get_method
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--every", type=int, default=20, help="take every N-th BSD200 image (default 20)")
+    parser.add_argument("--every", type=positive_int, default=20, help="take every N-th BSD200 image (default 20)")
     parser.add_argument("-o", "--output", type=Path, help="also write the table here")
     args = parser.parse_args(argv)
 
-    images = list_image_files(find_data_dir(args.data_dir) / "train" / "BSD200")[:: args.every]
+    source = find_data_dir(args.data_dir) / "train" / "BSD200"
+    if not source.is_dir():
+        raise DataNotFoundError(f"no folder {str(source)!r}: the held-out images are train/BSD200 of the data")
+    images = list_image_files(source)[:: args.every]
+    if not images:
+        raise DataNotFoundError(f"no images in {str(source)!r}")
     lines = [
         f"scsr x4 on {len(images)} held-out BSD200 images (every {args.every}th by name)",
         "",
@@ -52,4 +58,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
