@@ -20,15 +20,16 @@ import csv
 import sys
 from pathlib import Path
 
-from superres.models.scn import write_dictionary_start
-from superres.training.config import load_config
-from superres.training.trainer import Trainer
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import positive_int, positive_ints  # noqa: E402
+
+from superres.data.datasets import find_data_dir  # noqa: E402
+from superres.errors import OneLineParser, one_line_errors  # noqa: E402
+from superres.models.scn import write_dictionary_start  # noqa: E402
+from superres.training.config import load_config  # noqa: E402
+from superres.training.trainer import Trainer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _ints(text: str) -> list[int]:
-    return [int(v) for v in text.split(",") if v.strip()]
 
 
 def dictionary_for(atoms: int, args: argparse.Namespace) -> Path:
@@ -69,21 +70,25 @@ def run_cell(atoms: int, stages: int, args: argparse.Namespace) -> tuple[float, 
     return after, before
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--stages", type=_ints, default=[1, 2, 3], help="LISTA recurrent stages (comma-separated)")
-    parser.add_argument("--atoms", type=_ints, default=[64, 128, 256], help="dictionary sizes (comma-separated)")
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=positive_int, default=2000)
+    parser.add_argument("--stages", type=positive_ints, default=[1, 2, 3], help="LISTA recurrent stages (comma-separated)")
+    parser.add_argument("--atoms", type=positive_ints, default=[64, 128, 256], help="dictionary sizes (comma-separated)")
     parser.add_argument("--init", choices=["dictionary", "random"], default="dictionary")
     parser.add_argument("--dictionary-dir", type=Path, default=ROOT / "runs" / "scn-dict")
-    parser.add_argument("--dict-samples", type=int, default=100_000)
-    parser.add_argument("--dict-iterations", type=int, default=20)
+    parser.add_argument("--dict-samples", type=positive_int, default=100_000)
+    parser.add_argument("--dict-iterations", type=positive_int, default=20)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="recipe override for every cell, e.g. train.batch_size=16 (repeatable)")
     parser.add_argument("--data-dir")
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs")
     parser.add_argument("-o", "--output", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)
+    find_data_dir(args.data_dir)  # before the work: the data folder, and the overrides on the recipe
+    load_config(ROOT / ("recipes/scn-x2.toml" if args.init == "dictionary" else "recipes/scn-x2-random.toml"),
+                args.overrides)
 
     cells = {(a, k): run_cell(a, k, args) for k in args.stages for a in args.atoms}
     lines = [f"Set5 x2 PSNR (dB) of SCN after {args.steps} steps ({args.init} start; the start's own PSNR in brackets)",

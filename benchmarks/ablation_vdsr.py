@@ -17,13 +17,15 @@ Each run is an ordinary ``superres train`` of ``recipes/vdsr-fast.toml`` or
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import re
+import sys
 from pathlib import Path
 
-from superres.errors import TrainingError
+from superres.cli.common import positive_int
+from superres.data.datasets import find_data_dir
+from superres.errors import OneLineParser, TrainingError, one_line_errors
 from superres.training.config import load_config
 from superres.training.plots import script_pyplot
 from superres.training.trainer import Trainer
@@ -88,13 +90,15 @@ def _last_step(log: Path) -> int:
     return int(rows[-1]["step"]) if rows else 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("claim", choices=sorted(CLAIMS))
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=positive_int, default=600)
     parser.add_argument("--data-dir")
     parser.add_argument("--reuse", action="store_true", help="read back runs already finished with the same settings")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    find_data_dir(args.data_dir)  # before the work
     plt = script_pyplot()  # before the work: a missing matplotlib fails at once
 
     recipe, variants = CLAIMS[args.claim]
@@ -118,7 +122,8 @@ def main() -> None:
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     print(f"wrote {out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

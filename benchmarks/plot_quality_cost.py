@@ -9,7 +9,6 @@ Bicubic's PSNR is measured here with `superres evaluate` (it has no card).
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -18,7 +17,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import best_time  # noqa: E402
 
+from superres.cli.common import parse_scale  # noqa: E402
 from superres.cli.models import collect_rows  # noqa: E402
+from superres.data.datasets import benchmark_images  # noqa: E402
+from superres.errors import OneLineParser, one_line_errors  # noqa: E402
 from superres.evaluation.benchmark import evaluate  # noqa: E402
 from superres.methods.registry import get_method  # noqa: E402
 from superres.training.plots import script_pyplot  # noqa: E402
@@ -32,13 +34,15 @@ def ms_per_megapixel(name: str, scale: float, side: int = 128) -> float:
     return seconds * 1e3 / ((side * scale) ** 2 / 1e6)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=2.0)
+@one_line_errors
+def main(argv: list[str] | None = None) -> int:
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=parse_scale, default=2.0)
     parser.add_argument("--dataset", default="Set5")
     parser.add_argument("--data-dir")
     parser.add_argument("--out", type=Path, default=Path("docs/figures"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    benchmark_images(args.dataset, args.scale, data_dir=args.data_dir)  # before the timing: the set is there
     plt = script_pyplot()  # before the work: a missing matplotlib fails at once
     points = []
     for row in collect_rows():
@@ -68,7 +72,8 @@ def main() -> None:
     path = args.out / f"quality_cost_{args.dataset}_x{args.scale:g}.png"
     fig.savefig(path, dpi=110)
     print(f"wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -15,11 +15,14 @@ Needs matplotlib.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
+import sys
 from pathlib import Path
 
+from superres.cli.common import positive_int
+from superres.data.datasets import find_data_dir
+from superres.errors import InvalidArgumentError, OneLineParser, one_line_errors
 from superres.models.scn import write_dictionary_start
 from superres.training.config import load_config
 from superres.training.plots import script_pyplot
@@ -42,19 +45,26 @@ def run_curves(recipe: str, overrides: list[str], steps: int, val_every: int, ru
     return {"psnr": psnr, "loss": [(int(r["step"]), float(r["loss"])) for r in rows]}
 
 
+@one_line_errors
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dictionary", default="runs/scn-dict/scsr-dict.T91-128-x2.safetensors",
                         help="coupled dictionary of the sparse-coding start (its atoms set the SCN's)")
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--val-every", type=int, default=250)
-    parser.add_argument("--stages", type=int, default=1, help="LISTA recurrent stages")
+    parser.add_argument("--steps", type=positive_int, default=3000)
+    parser.add_argument("--val-every", type=positive_int, default=250)
+    parser.add_argument("--stages", type=positive_int, default=1, help="LISTA recurrent stages")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="recipe override for both runs, e.g. train.batch_size=16 (repeatable)")
     parser.add_argument("--data-dir")
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs", help="where the two runs go")
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "figures" / "scn_init.png")
     args = parser.parse_args(argv)
+    if not Path(args.dictionary).is_file():
+        raise InvalidArgumentError(f"--dictionary {args.dictionary!r} does not exist (learn it with "
+                                   "python -m superres.methods.sparse_coding.dictionary)")
+    find_data_dir(args.data_dir)  # before the work: the data folder, and the overrides on both recipes
+    for recipe in ("recipes/scn-x2.toml", "recipes/scn-x2-random.toml"):
+        load_config(ROOT / recipe, args.overrides)
     plt = script_pyplot()  # before the work: a missing matplotlib fails at once
 
     start, _ = write_dictionary_start(args.dictionary, args.runs_dir / "scn-init-dictionary" / "start.safetensors", 2,
@@ -102,4 +112,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
