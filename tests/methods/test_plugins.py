@@ -120,7 +120,6 @@ def test_an_architecture_plugin_whose_module_is_missing_is_one_error(tmp_path, m
     from superres.errors import SuperresError
 
     _install(tmp_path, monkeypatch)
-    group = plugins.ARCHITECTURES_GROUP
     monkeypatch.setattr(plugins, "entry_points",
                         lambda group=None: [EntryPoint("lost-net", "no_such_module:Net", plugins.ARCHITECTURES_GROUP)] if group == plugins.ARCHITECTURES_GROUP else [])
     with pytest.raises(SuperresError, match="'lost-net' .* cannot be loaded"):
