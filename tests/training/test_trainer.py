@@ -527,3 +527,22 @@ def test_a_resume_leaves_adams_step_counter_where_torch_keeps_it(tmp_path, synth
     assert resumer.load_checkpoint(model, optimizer) is not None
     state = optimizer.state[next(model.parameters())]
     assert state["step"].device.type == "cpu" and state["exp_avg"].device.type == "meta"
+
+
+def test_ctrl_c_to_the_process_group_saves_a_checkpoint_with_batch_workers(tmp_path, synthetic_images):
+    # Ctrl-C in a terminal (and `timeout -s INT`, as recipes/gpu-session.sh stops its runs) reaches
+    # the batch workers too: they died, the loader raised mid-step and no checkpoint was saved
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=100000, checkpoint_every=100000,
+                          extra="workers = 2")
+    env = dict(os.environ, SUPERRES_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1")
+    run = subprocess.Popen([sys.executable, "-m", "superres", "train", str(recipe), "--run-dir", str(tmp_path / "run")],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    log = tmp_path / "run" / "log.csv"
+    deadline = time.time() + 300
+    while (not log.exists() or len(log.read_text().splitlines()) < 3) and time.time() < deadline and run.poll() is None:
+        time.sleep(0.05)  # two logged rows: the workers are running
+    os.killpg(run.pid, signal.SIGINT)
+    _, err = run.communicate(timeout=300)
+    assert "Traceback" not in err and "interrupted at step" in err, err
+    step = json.loads((tmp_path / "run" / "checkpoint" / "last.json").read_text())["step"]
+    assert step >= 10
