@@ -459,6 +459,23 @@ class Trainer:
         # the recipe as run (with overrides and a fitted step count): what a resume must repeat
         write_text_atomic(self.run_dir / "config.json", json.dumps(self.config.to_dict(), indent=1))
 
+    def _check_ranks_agree(self, step: int, pairs) -> None:
+        """Every rank must start at the same step, with the same settings and training pairs: a
+        rank that resumed from another checkpoint hung the run at its first collective, and one
+        that read other images (a node's own copy) changed the weights without a word."""
+        content = torch.zeros((), dtype=torch.float64)
+        for target in pairs.targets:
+            content += target.double().sum()
+        mine = {"step": step, "config": json.dumps(self.config.to_dict(), sort_keys=True),
+                "pairs": [tuple(t.shape) for t in pairs.targets], "content": content.item()}
+        every: list[dict | None] = [None] * self.world_size
+        torch.distributed.all_gather_object(every, mine)
+        for rank, theirs in enumerate(every):
+            differing = [key for key in mine if theirs[key] != every[0][key]]
+            if differing:
+                raise TrainingError(f"the processes of this run disagree: rank {rank}'s {', '.join(differing)} "
+                                    f"differ from rank 0's (the same run folder, data and command on every node?)")
+
     def _truncate_log(self, step: int) -> None:
         # After a resume, rows written past the checkpoint would be repeated: drop them.
         path = self.run_dir / "log.csv"
@@ -545,6 +562,8 @@ class Trainer:
             augment=cfg.data.augment,
             seed=cfg.train.seed,
         )
+        if self.distributed:
+            self._check_ranks_agree(state["step"], pairs)
         train_model: nn.Module = model
         if self.distributed:
             # Our buffers are fixed (e.g. the bicubic kernel), identical on every rank: no need to broadcast.
