@@ -546,3 +546,16 @@ def test_ctrl_c_to_the_process_group_saves_a_checkpoint_with_batch_workers(tmp_p
     assert "Traceback" not in err and "interrupted at step" in err, err
     step = json.loads((tmp_path / "run" / "checkpoint" / "last.json").read_text())["step"]
     assert step >= 10
+
+
+def test_a_resume_drops_the_log_rows_written_after_its_checkpoint(tmp_path, synthetic_images):
+    # a run killed between a logged step (15) and its next checkpoint (20) left rows that the
+    # resumed run writes again; the log must hold each step once
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=20, checkpoint_every=10)
+    Trainer(load_config(recipe), tmp_path / "run", progress=False).train(stop_after=10)
+    log = tmp_path / "run" / "log.csv"
+    rows = log.read_text().splitlines()
+    assert [int(r.split(",")[0]) for r in rows[1:]] == [5, 10]
+    log.write_text("\n".join(rows + [rows[-1].replace("10,", "15,", 1)]) + "\n")  # the killed run's step 15
+    Trainer(load_config(recipe), tmp_path / "run", progress=False).train()
+    assert [int(r.split(",")[0]) for r in log.read_text().splitlines()[1:]] == [5, 10, 15, 20]
