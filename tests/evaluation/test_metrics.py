@@ -103,3 +103,39 @@ def test_rgb_and_unrounded_y_variants_differ_from_default():
     rgb = protocol_metrics(sr, hr, shave=2, channel="rgb")[0].item()
     assert y != y_unrounded and y != rgb
     assert abs(y - y_unrounded) < 0.5
+
+
+def test_ssim_is_per_image_for_batched_colour_input():
+    # one score per image, also for B > 1 and C > 1 (the tests had only one of them above 1)
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(2, 3, 16, 16, generator=g) * 255
+    b = (a + torch.randn(2, 3, 16, 16, generator=g) * torch.tensor([5.0, 40.0]).view(2, 1, 1, 1)).clamp(0, 255)
+    batched = ssim(a, b, data_range=255.0)
+    single = torch.cat([ssim(a[i : i + 1], b[i : i + 1], data_range=255.0) for i in range(2)])
+    assert torch.allclose(batched, single, rtol=0, atol=1e-12)
+
+
+def test_quantize_rounds_exact_float64_ties_away_from_zero():
+    # MATLAB's uint8() rounds half away from zero; torch.round rounds half to even
+    x = torch.tensor([0.5, 2.5, 254.5], dtype=torch.float64) / 255
+    assert quantize_uint8(x).tolist() == [1, 3, 255]
+
+
+def test_quantize_multiplies_in_double():
+    x = torch.tensor([0.50392157], dtype=torch.float32)  # x * 255 = 128.49999994 exactly; 128.5 in float32
+    assert float(x.double() * 255) < 128.5 and float(x * 255) == 128.5
+    assert quantize_uint8(x).tolist() == [128]
+
+
+def test_ssim_accepts_an_image_of_exactly_one_window():
+    # ssim_index.m's 'valid' filtering gives one window on an 11x11 image
+    a = torch.rand(1, 1, 11, 11) * 255
+    assert ssim(a, a, data_range=255.0).item() == pytest.approx(1.0)
+
+
+def test_even_gaussian_window_is_fspecials():
+    # fspecial's window is centred also for even sizes
+    g = gaussian_window(4, 1.0)
+    r = torch.tensor([-1.5, -0.5, 0.5, 1.5], dtype=torch.float64)
+    ref = torch.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / 2)
+    assert torch.allclose(g, ref / ref.sum(), rtol=0, atol=1e-15)

@@ -432,3 +432,21 @@ def test_plan_for_sizes_tiles_by_the_working_cap_when_the_budget_is_larger():
     # but the tiles stay within TILE_WORKING_CAP (bigger tiles are no faster)
     plan = plan_for(get_method("bicubic"), 2.0, 8000, 8000, 3, fixed_bytes=0, max_memory=64 << 30)
     assert plan.count > 1 and plan.working_bytes <= TILE_WORKING_CAP
+
+
+def test_receptive_radius_of_even_and_non_square_kernels():
+    # a plugin network's context for tiles: even and (1, k) kernels, pooling
+    assert network_receptive_radius(nn.Sequential(nn.Conv2d(1, 1, 2, padding=1))) == 1
+    assert network_receptive_radius(nn.Sequential(nn.Conv2d(1, 1, (1, 5), padding=(0, 2)))) == 2
+    assert network_receptive_radius(nn.Sequential(nn.Conv2d(1, 1, 1), nn.MaxPool2d((1, 5), stride=1, padding=(0, 2)))) == 2
+
+
+def test_working_bytes_of_a_wide_thin_image():
+    # a tile is no taller than the image: the estimate counts the tile's real rows and columns
+    plan = plan_tiles(10, 400, 2.0, radius=2, bytes_per_pixel=1.0, budget=1e9, tile=16)
+    assert plan.working_bytes == 10 * (16 + 2 * 2)
+
+
+def test_forced_tile_is_rounded_up_to_the_alignment():
+    # a forced tile size is rounded up to the factor's alignment (5 LR pixels at x2.5), as documented
+    assert plan_tiles(100, 100, 2.5, radius=2, bytes_per_pixel=1.0, budget=1e9, tile=9).tile == 10

@@ -259,3 +259,9 @@ def test_batched_equals_one_by_one_and_float32_close_to_float64():
     for i in range(3):
         assert torch.equal(batched[i : i + 1], imresize_matlab(x[i : i + 1], 1 / 3))
     assert torch.allclose(imresize_matlab(x.float(), 2.5).double(), imresize_matlab(x, 2.5), atol=1e-5)
+
+
+def test_nearest_shrink_keeps_pixels_without_antialiasing():
+    # MATLAB switches antialiasing off for 'nearest': a shrink picks pixels, never averages
+    x = torch.arange(16.0).view(1, 1, 4, 4)
+    assert imresize_matlab(x, 0.5, kernel="nearest").flatten().tolist() == [5.0, 7.0, 13.0, 15.0]
