@@ -15,6 +15,7 @@ from typing import Callable
 import torch
 
 from superres.errors import InvalidArgumentError, UnknownNameError
+from superres.ops.color import round_half_away
 from superres.ops.crop import modcrop
 from superres.ops.filters import gaussian_blur
 from superres.ops.resize import MAX_SCALE, Border, checked_scale, imresize_matlab
@@ -92,7 +93,7 @@ def gaussian_blur_downsample(hr: torch.Tensor, scale: int, *, sigma: float | Non
     x = x.index_select(-2, rows).index_select(-1, cols)
     x = x.reshape(*lead, *x.shape[-2:])
     if is_uint8:
-        return torch.clamp(torch.floor(x + 0.5), 0, 255).to(torch.uint8)
+        return torch.clamp(round_half_away(x), 0, 255).to(torch.uint8)
     return x.to(hr.dtype)
 
 
