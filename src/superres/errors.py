@@ -75,9 +75,9 @@ def _sigterm_as_interrupt():
 
 def exit_status(command: Callable[[], int | None], prog: str = "") -> int:
     """Run a command and return its exit status: a :class:`SuperresError` becomes ``[PROG: ]error:
-    MESSAGE`` on stderr and status 1, Ctrl-C status 130 (SIGTERM 143, after the same clean-up), a closed output pipe status 1; anything
-    else is a bug and keeps its traceback. The ``superres`` CLI and every ``python -m`` command
-    answer through it."""
+    MESSAGE`` on stderr and status 1, Ctrl-C status 130 (SIGTERM 143, after the same clean-up),
+    a closed output pipe status 1; anything else is a bug and keeps its traceback. The
+    ``superres`` CLI and every ``python -m`` command answer through it."""
     lead = f"{prog}: " if prog else ""
     try:
         with _sigterm_as_interrupt():
