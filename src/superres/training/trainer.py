@@ -825,15 +825,15 @@ class _BatchesByStep(torch.utils.data.Dataset):
 
 
 def _one_thread(_worker: int) -> None:
-    """A batch worker's set-up: one thread, and deaf to SIGINT and SIGTERM.
+    """A batch worker's set-up: one thread, and deaf to SIGINT.
 
-    Ctrl-C, ``timeout -s INT`` and a scheduler's SIGTERM reach the whole process group: a worker
-    that died of it made the loader raise mid-step, and the trainer's stop at the end of the step
-    (with its checkpoint) never came. The trainer ends its workers itself; they also leave when
-    it dies (the loader's watchdog)."""
+    Ctrl-C and ``timeout -s INT`` reach the whole process group: a worker that died of it made
+    the loader raise mid-step, and the trainer's stop at the end of the step (with its
+    checkpoint) never came. SIGTERM keeps its default: the loader ends workers that linger with
+    it (a worker deaf to it hung the interpreter's exit), so a scheduler's SIGTERM to the whole
+    group still ends the workers with the trainer; send it to the trainer alone."""
     torch.set_num_threads(1)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _step_batches(sampler, start: int, end: int, *, rank: int, world_size: int, workers: int, pin: bool):
