@@ -8,6 +8,8 @@ import time
 
 import torch
 
+from pathlib import Path
+
 from superres.cli.common import positive_int
 
 
@@ -75,3 +77,17 @@ def pick_image(items: list, name: str, where: str):
         if item.name == name:
             return item
     raise InvalidArgumentError(f"no image {name!r} in {where} (it has {', '.join(i.name for i in items)})")
+
+
+def table_output(text: str) -> Path:
+    """A ``-o`` file for a table (argparse type): its folder must exist, checked before the
+    minutes of work the table takes, not when it is written."""
+    from superres.errors import SuperresError
+    from superres.io.atomic import check_output_path
+
+    path = Path(text)
+    try:
+        check_output_path(path, overwrite=True)
+    except SuperresError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return path

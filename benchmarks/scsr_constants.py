@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from _timing import emit_table
+from _timing import emit_table, table_output
 
 from superres.data.datasets import benchmark_images
 from superres.errors import OneLineParser, one_line_errors
@@ -28,7 +28,7 @@ LAMBDAS = (0.1, 0.2)
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("-o", "--output", type=Path, help="also write the table here")
+    parser.add_argument("-o", "--output", type=table_output, help="also write the table here")
     args = parser.parse_args(argv)
     benchmark_images("Set5", 4.0, data_dir=args.data_dir)  # a missing data folder fails before the work
     lines = ["scsr x4 (its own dictionary, applied once) on Set5, mean PSNR / SSIM", "",

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from superres.data.datasets import find_data_dir
-from _timing import emit_table
+from _timing import emit_table, table_output
 
 from superres.errors import DataNotFoundError, OneLineParser, one_line_errors
 from superres.evaluation.benchmark import evaluate_method
@@ -41,7 +41,7 @@ SETTINGS = (
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("-o", "--output", type=Path, help="also write the table here")
+    parser.add_argument("-o", "--output", type=table_output, help="also write the table here")
     args = parser.parse_args(argv)
 
     source = find_data_dir(args.data_dir) / "benchmark" / "Set5" / "x3"

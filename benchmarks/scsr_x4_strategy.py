@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _timing import emit_table, positive_int
+from _timing import emit_table, positive_int, table_output
 
 from superres.data.datasets import find_data_dir, list_image_files
 from superres.errors import DataNotFoundError, OneLineParser, one_line_errors
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--every", type=positive_int, default=20, help="take every N-th BSD200 image (default 20)")
-    parser.add_argument("-o", "--output", type=Path, help="also write the table here")
+    parser.add_argument("-o", "--output", type=table_output, help="also write the table here")
     args = parser.parse_args(argv)
 
     source = find_data_dir(args.data_dir) / "train" / "BSD200"

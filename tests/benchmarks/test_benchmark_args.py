@@ -33,6 +33,8 @@ CASES = [
     ("plot_ista_fista.py", ["/nonexistent/record.json"], "/nonexistent/record.json"),
     ("paper_gap.py", ["--method", "nosuch"], "no references for 'nosuch'"),
     ("ablation_scn.py", ["--stages", "a"], "--stages"),
+    # a table's file in a folder that does not exist: refused before minutes of work, not after
+    ("scsr_constants.py", ["-o", "/nonexistent/table.md"], "folder '/nonexistent' does not exist"),
 ]
 
 
