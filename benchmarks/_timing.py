@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import torch
-
-from pathlib import Path
 
 from superres.cli.common import positive_int
 

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import positive_int, positive_ints  # noqa: E402
 
+from superres.cli.common import add_data_dir  # noqa: E402
 from superres.data.datasets import find_data_dir  # noqa: E402
 from superres.errors import OneLineParser, one_line_errors  # noqa: E402
 from superres.models.scn import write_dictionary_start  # noqa: E402
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dict-iterations", type=positive_int, default=20)
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="recipe override for every cell, e.g. train.batch_size=16 (repeatable)")
-    parser.add_argument("--data-dir")
+    add_data_dir(parser)
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs")
     parser.add_argument("-o", "--output", type=Path, help="also write the table to this file")
     args = parser.parse_args(argv)

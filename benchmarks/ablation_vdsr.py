@@ -23,7 +23,7 @@ import re
 import sys
 from pathlib import Path
 
-from superres.cli.common import positive_int
+from superres.cli.common import add_data_dir, positive_int
 from superres.data.datasets import find_data_dir
 from superres.errors import OneLineParser, TrainingError, one_line_errors
 from superres.training.config import load_config
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("claim", choices=sorted(CLAIMS))
     parser.add_argument("--steps", type=positive_int, default=600)
-    parser.add_argument("--data-dir")
+    add_data_dir(parser)
     parser.add_argument("--reuse", action="store_true", help="read back runs already finished with the same settings")
     args = parser.parse_args(argv)
     find_data_dir(args.data_dir)  # before the work

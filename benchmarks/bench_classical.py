@@ -22,7 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import pick_image, positive_int  # noqa: E402
 
-from superres.cli.common import parse_list, parse_scale  # noqa: E402
+from superres.cli.common import add_data_dir, parse_list, parse_scale  # noqa: E402
 from superres.data.datasets import benchmark_images  # noqa: E402
 from superres.degradation.pipelines import bicubic_downscale, modcrop_to_scale  # noqa: E402
 from superres.errors import OneLineParser, one_line_errors  # noqa: E402
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-s", "--scale", type=parse_scale, default=3)
     parser.add_argument("--threads", type=positive_int, default=torch.get_num_threads())
     parser.add_argument("--repeat", type=positive_int, default=1)
-    parser.add_argument("--data-dir", default=None)
+    add_data_dir(parser)
     args = parser.parse_args(argv)
     if not float(args.scale).is_integer():
         parser.error(f"argument -s/--scale: must be a whole number, got {args.scale:g}")

@@ -31,6 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import pick_image, positive_int  # noqa: E402
 
+from superres.cli.common import add_data_dir  # noqa: E402
 from superres.data.datasets import benchmark_images  # noqa: E402
 from superres.degradation.pipelines import bicubic_downscale, modcrop_to_scale  # noqa: E402
 from superres.errors import InvalidArgumentError, OneLineParser, one_line_errors  # noqa: E402
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patches", type=positive_int, default=2000, help="solver part: number of features")
     parser.add_argument("--iterations", type=positive_int, default=500, help="solver part: ISTA/FISTA iterations")
     parser.add_argument("--json", type=Path, help="solver part: write the objective histories here")
-    parser.add_argument("--data-dir", default=None)
+    add_data_dir(parser)
     args = parser.parse_args(argv)
     get_method("scsr").check_scale(args.scale)  # both parts need its dictionary for the scale
     if args.json is not None and args.part == "images":

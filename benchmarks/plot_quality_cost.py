@@ -17,7 +17,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import best_time  # noqa: E402
 
-from superres.cli.common import parse_scale  # noqa: E402
+from superres.cli.common import add_data_dir, parse_scale  # noqa: E402
 from superres.cli.models import collect_rows  # noqa: E402
 from superres.data.datasets import benchmark_images  # noqa: E402
 from superres.errors import OneLineParser, one_line_errors  # noqa: E402
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=parse_scale, default=2.0)
     parser.add_argument("--dataset", default="Set5")
-    parser.add_argument("--data-dir")
+    add_data_dir(parser)
     parser.add_argument("--out", type=Path, default=Path("docs/figures"))
     args = parser.parse_args(argv)
     benchmark_images(args.dataset, args.scale, data_dir=args.data_dir)  # before the timing: the set is there

@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from superres.cli.common import positive_int
+from superres.cli.common import add_data_dir, positive_int
 from superres.data.datasets import find_data_dir
 from superres.errors import InvalidArgumentError, OneLineParser, one_line_errors
 from superres.models.scn import write_dictionary_start
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages", type=positive_int, default=1, help="LISTA recurrent stages")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="recipe override for both runs, e.g. train.batch_size=16 (repeatable)")
-    parser.add_argument("--data-dir")
+    add_data_dir(parser)
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs", help="where the two runs go")
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "figures" / "scn_init.png")
     args = parser.parse_args(argv)

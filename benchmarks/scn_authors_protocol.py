@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _timing import positive_ints  # noqa: E402
 
 import superres  # noqa: E402
-from superres.cli.common import parse_list  # noqa: E402
+from superres.cli.common import add_data_dir, parse_list  # noqa: E402
 from superres.data.datasets import benchmark_images  # noqa: E402
 from superres.degradation.pipelines import bicubic_downscale, modcrop_to_scale  # noqa: E402
 from superres.errors import OneLineParser, one_line_errors  # noqa: E402
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", type=parse_list, default=["Set5", "Set14", "BSD100"],
                         help="comma-separated benchmark sets")
     parser.add_argument("--scales", type=positive_ints, default=[2, 3, 4], help="comma-separated integer scales")
-    parser.add_argument("--data-dir", default=None, help="data folder (default: $SUPERRES_DATA or ../shared/data)")
+    add_data_dir(parser)
     args = parser.parse_args(argv)
     method = superres.load_model(args.method)
     for scale in args.scales:  # before the work: the scales the method does, the sets that are there

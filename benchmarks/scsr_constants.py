@@ -11,10 +11,10 @@ uses 1.2 and 0.2, the method's defaults. Prints a markdown table of the mean PSN
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from _timing import emit_table, table_output
 
+from superres.cli.common import add_data_dir
 from superres.data.datasets import benchmark_images
 from superres.errors import OneLineParser, one_line_errors
 from superres.evaluation.benchmark import evaluate_method
@@ -27,7 +27,7 @@ LAMBDAS = (0.1, 0.2)
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=None)
+    add_data_dir(parser)
     parser.add_argument("-o", "--output", type=table_output, help="also write the table here")
     args = parser.parse_args(argv)
     benchmark_images("Set5", 4.0, data_dir=args.data_dir)  # a missing data folder fails before the work

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from superres.cli.common import add_data_dir
 from superres.data.datasets import find_data_dir
 from _timing import emit_table, table_output
 
@@ -40,7 +41,7 @@ SETTINGS = (
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=None)
+    add_data_dir(parser)
     parser.add_argument("-o", "--output", type=table_output, help="also write the table here")
     args = parser.parse_args(argv)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from _timing import emit_table, positive_int, table_output
 
+from superres.cli.common import add_data_dir
 from superres.data.datasets import find_data_dir, list_image_files
 from superres.errors import DataNotFoundError, OneLineParser, one_line_errors
 from superres.evaluation.benchmark import evaluate_method
@@ -28,7 +29,7 @@ from superres.methods.registry import get_method
 @one_line_errors
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=None)
+    add_data_dir(parser)
     parser.add_argument("--every", type=positive_int, default=20, help="take every N-th BSD200 image (default 20)")
     parser.add_argument("-o", "--output", type=table_output, help="also write the table here")
     args = parser.parse_args(argv)
