@@ -72,6 +72,8 @@ __all__ = [
     "SUPPORTED_EXTENSIONS",
     "LoadedImage",
     "check_extension",
+    "check_output_dimensions",
+    "fit_metadata",
     "image_to_tensor",
     "output_extension",
     "read_image",
