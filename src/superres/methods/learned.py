@@ -35,6 +35,7 @@ from torch import nn
 
 from superres.errors import InvalidArgumentError, WeightsError
 from superres.methods.base import MethodInfo, YChannelMethod
+from superres.models.ensemble import forward_takes_scale
 from superres.ops.resize import imresize_matlab
 
 if TYPE_CHECKING:
@@ -177,8 +178,8 @@ class LearnedMethod(YChannelMethod):
         """Run the network for ``scale`` on ``y`` as its card says; a result of another factor is resized to ``scale``."""
         model, card = self.model_for_scale(scale)
         x, net_scale = self.network_input(y, scale)
-        if card.get("input", "upsampled") == "upsampled":
-            arg = None
+        if card.get("input", "upsampled") == "upsampled" or not forward_takes_scale(model):
+            arg = None  # a one-factor sub-pixel network's forward takes the image alone
         else:  # sub-pixel models take an integer factor, any-scale models the requested one
             arg = int(net_scale) if float(net_scale).is_integer() else net_scale
         out = self.run_network(model, x, arg).to(y.device, y.dtype)

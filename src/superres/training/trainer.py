@@ -45,6 +45,7 @@ from torch import nn
 
 from superres.errors import SuperresError, TrainingError
 from superres.io.atomic import write_bytes_atomic, write_text_atomic
+from superres.models.ensemble import forward_takes_scale
 from superres.training.config import TrainConfig
 from superres.weights.cards import hardware_description
 
@@ -252,7 +253,7 @@ class Trainer:
         """
         net = self._inference_model(train_model)
         staged = callable(getattr(net, "stage_targets", None))
-        args = (inputs, scale) if self.config.model.input == "lr" else (inputs,)
+        args = (inputs, scale) if self.config.model.input == "lr" and forward_takes_scale(net) else (inputs,)
         kwargs = {"return_stages": True} if staged else {}
         use_bf16 = self.config.train.precision == "bf16"
         with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=use_bf16):
@@ -591,7 +592,7 @@ class Trainer:
             with _first_step_errors(cfg), torch.no_grad():
                 probe = torch.zeros(1, 1, cfg.data.patch_size, cfg.data.patch_size, device=self.device)
                 for scale in cfg.data.scales:
-                    model(probe, scale)
+                    model(probe, scale) if forward_takes_scale(model) else model(probe)
             model.train()
         stop = _StopRequests()
         first_step = state["step"]
