@@ -91,8 +91,9 @@ def _fmt_count(n: float | None) -> str:
     if n == 0:
         return "0"
     for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.3g}{unit}"
+        text = f"{n / size:.3g}"  # rounded first: 999.6k shows as 1M, not 1e+03k
+        if float(text) >= 1:
+            return f"{text}{unit}"
     return f"{n:.0f}"
 
 
