@@ -125,8 +125,9 @@ def load_weights(name_or_path: str | os.PathLike, *, verify: bool = True) -> Wei
 def save_weights(path: str | os.PathLike, tensors: dict[str, torch.Tensor], card: dict) -> Path:
     """Write ``tensors`` as safetensors and ``card`` (with file name and sha256 filled in) as JSON."""
     path = Path(path)
-    if path.suffix != ".safetensors":
-        path = path.with_suffix(".safetensors")
+    if path.suffix != ".safetensors":  # "w.pt" -> "w.safetensors", but "scn.291-x2" keeps its tag
+        known = path.suffix.lower() in (".pt", ".pth", ".ckpt", ".bin", ".json")
+        path = path.with_suffix(".safetensors") if known else path.with_name(path.name + ".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     data = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()})
     write_bytes_atomic(path, data)
