@@ -70,7 +70,8 @@ def test_default_max_memory_is_half_the_ram_between_1_and_8_GiB(monkeypatch, tot
 @pytest.mark.parametrize(
     "n, text",
     [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (1536, "1.5 KiB"), (5 * 2**20, "5.0 MiB"),
-     (3 * 2**30, "3.0 GiB"), (2**40, "1024.0 GiB")],
+     (3 * 2**30, "3.0 GiB"), (2**40, "1024.0 GiB"),
+     (99999 * 2**30, "99999.0 GiB"), (2**50, "1.05e+06 GiB"), (1e300, "9.31e+290 GiB")],
 )
 def test_format_bytes(n, text):
     assert format_bytes(n) == text

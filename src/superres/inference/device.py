@@ -195,9 +195,12 @@ def default_max_memory() -> int:
 
 
 def format_bytes(n: float) -> str:
-    """``n`` bytes in words, e.g. ``512 B`` or ``1.5 GiB`` (binary units, at most GiB)."""
+    """``n`` bytes in words, e.g. ``512 B`` or ``1.5 GiB`` (binary units, at most GiB;
+    from 100000 GiB in 3 significant digits, so an absurd need is not a 300-digit number)."""
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+            break
         n /= 1024
-    return f"{n:.1f} GiB"
+    if unit == "B":
+        return f"{n:.0f} B"
+    return f"{n:.1f} {unit}" if abs(n) < 1e5 else f"{n:.3g} {unit}"
