@@ -124,3 +124,11 @@ def test_an_architecture_plugin_whose_module_is_missing_is_one_error(tmp_path, m
                         lambda group=None: [EntryPoint("lost-net", "no_such_module:Net", plugins.ARCHITECTURES_GROUP)] if group == plugins.ARCHITECTURES_GROUP else [])
     with pytest.raises(SuperresError, match="'lost-net' .* cannot be loaded"):
         models_registry.build_model("lost-net")
+
+
+def test_superres_models_lists_a_plugin_method_without_a_listing_first(tmp_path, monkeypatch, capsys):
+    _install(tmp_path, monkeypatch)
+    assert "my-sr" not in registry.METHODS  # nothing has looked the plugins up yet
+    assert main(["models", "-f", "json"]) == 0
+    rows = [row for row in json.loads(capsys.readouterr().out) if row["method"] == "my-sr"]
+    assert len(rows) == 1 and rows[0]["family"] == "interpolation"
