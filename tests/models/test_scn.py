@@ -15,6 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from superres.errors import WeightsError
 from superres.methods.base import MethodInfo
 from superres.methods.learned import LearnedMethod
 from superres.methods.registry import get_method
@@ -349,7 +350,6 @@ def test_a_patch_denorm_start_file_records_its_denorm_and_fits_no_gain(tmp_path)
 
 
 def test_a_start_made_with_another_denorm_is_refused(tmp_path):
-    from superres.errors import WeightsError
 
     patch = SCN(atoms=8, denorm="patch")
     card = {"architecture": "scn", "model_args": {"atoms": 8, "denorm": "patch"}}
@@ -358,3 +358,76 @@ def test_a_start_made_with_another_denorm_is_refused(tmp_path):
     with pytest.raises(WeightsError, match="made with denorm='feature'"):
         CascadeSCN(atoms=8, denorm="patch").load_initial_weights(SCN(atoms=8).state_dict(), {"architecture": "scn"})
     SCN(atoms=8, denorm="patch").load_initial_weights(patch.state_dict(), card)  # the same meaning loads
+
+
+# G at the border, dictionary scaling, the cascade's border, a start of another architecture:
+# references are explicit loops or invariances, not copies of the implementation.
+
+def test_g_at_the_border_averages_the_patches_of_the_nearest_pixels():
+    """Kills: aggregate() padding the patch map by reflection (or zeros) instead of replication.
+
+    Replicate padding means: a patch channel (i, j) that G would read outside the image is read
+    at the nearest pixel inside, i.e. the position is clamped.  Checked on every pixel,
+    borders included, against an explicit clamped loop.
+    """
+    p, r = 5, 2
+    model = SCN(atoms=8, hr_patch=p).double()
+    g = torch.Generator().manual_seed(5)
+    H, W = 7, 9
+    patches = torch.randn(1, p * p, H, W, generator=g, dtype=torch.float64)
+    out = model.aggregate(patches)[0, 0]
+    ref = torch.zeros(H, W, dtype=torch.float64)
+    for y in range(H):
+        for x in range(W):
+            for i in range(p):
+                for j in range(p):
+                    # channel (i, j) predicts pixel q + (i - r, j - r): pixel (y, x) reads it at (y - i + r, x - j + r)
+                    yy = min(max(y - i + r, 0), H - 1)
+                    xx = min(max(x - j + r, 0), W - 1)
+                    ref[y, x] += patches[0, i * p + j, yy, xx] / (p * p)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-6)  # G's start was made in float32
+
+
+def test_a_jointly_rescaled_dictionary_gives_the_same_network():
+    """Kills: from_dictionary dropping the ``/ ||low_j||`` of Dx (or of Dl).
+
+    The start normalises each coupled atom by its LR half's norm, so multiplying an atom's HR
+    and LR halves by the same factor changes nothing.
+    """
+    high, low = _coupled_dictionary(atoms=48)
+    factors = torch.linspace(0.5, 3.0, high.shape[1], dtype=torch.float64)
+    a = SCN.from_dictionary(high, low).double()
+    b = SCN.from_dictionary(high * factors, low * factors).double()
+    x = _image(18, 21, seed=2)
+    with torch.no_grad():
+        torch.testing.assert_close(b(x), a(x), rtol=1e-9, atol=1e-9)
+
+
+def test_an_scn_start_from_another_architecture_is_a_weights_error():
+    """Kills: load_initial_weights skipping its architecture check (a RuntimeError from
+    load_state_dict would then surface as a traceback)."""
+    from superres.models.vdsr import VDSR
+
+    tensors = VDSR(depth=3, width=4).state_dict()
+    with pytest.raises(WeightsError, match="vdsr"):
+        SCN(atoms=8).load_initial_weights(tensors, {"architecture": "vdsr"})
+    cascade = CascadeSCN(atoms=8)
+    with pytest.raises(WeightsError, match="cascade|scn"):
+        SCN(atoms=8).load_initial_weights(cascade.state_dict(), {"architecture": "cscn"})
+
+
+def test_cascade_border_covers_the_receptive_field():
+    """Kills: CascadeSCN.border counting one x2 step instead of the bound over all steps
+    (``(2 + ceil(b / 2)) + 2`` = 7 where x3 and x8 reach 7.7 and 8.3 LR pixels)."""
+    torch.manual_seed(0)
+    model = CascadeSCN(atoms=16, distinct=2).double().eval()
+    x = torch.rand(1, 1, 33, 33, dtype=torch.float64)
+    poked = x.clone()
+    poked[0, 0, 16, 16] += 1
+    reaches = []
+    for s in (3, 8):
+        with torch.no_grad():
+            changed = torch.nonzero((model(poked, s) - model(x, s))[0, 0].abs() > 0)
+        reaches.append(((changed.double() + 0.5) / s - 0.5 - 16).abs().max().item())
+    assert max(reaches) > 8  # several steps reach further than one
+    assert max(reaches) <= model.border
