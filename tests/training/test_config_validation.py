@@ -140,3 +140,13 @@ def test_values_of_the_right_kind_are_taken_as_before(tmp_path, synthetic_images
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: Path(p).stem)
 def test_every_shipped_recipe_still_loads(recipe):
     assert load_config(recipe).name
+
+
+def test_a_name_that_reads_as_a_number_is_a_name(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=3)
+    assert load_config(recipe, ["name=2024"]).name == "2024"
+
+
+def test_set_values_are_taken_without_surrounding_spaces(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=3)
+    assert load_config(recipe, ["train.val_dataset= Set14 "]).train.val_dataset == "Set14"

@@ -68,6 +68,8 @@ def test_a_run_folder_we_may_not_write_in_is_refused(tmp_path, synthetic_images,
     ("oops=1", ["unknown keys", "oops"]),
     ('clip.mode="value"', ["clip.value > 0"]),
     ('clip.mode="adjustable"', ["clip.value > 0"]),
+    ("train.steps=true", ["train.steps", "integer"]),  # a bool is not a number of steps
+    ('model.init_into={ "scn.0" = 5 }', ["model.init_into.scn.0", "weights name"]),
 ])
 def test_more_bad_values_are_refused(tmp_path, synthetic_images, override, words):
     recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=3)
