@@ -70,8 +70,6 @@ def test_panels_of_exactly_4096_pixels_are_allowed(tmp_path, capsys):
 
 
 def test_each_panel_is_the_same_crop_of_its_image_and_labelled_with_its_scores(tmp_path, capsys, monkeypatch):
-    import math
-
     import torch
     from PIL import ImageDraw
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from superres.models.ensemble import SelfEnsemble, forward_takes_scale

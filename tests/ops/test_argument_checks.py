@@ -46,15 +46,16 @@ def test_bicubic_downscale_needs_a_factor_above_1(scale):
         bicubic_downscale(torch.rand(1, 1, 8, 8), scale)
 
 
-@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan")])
+@pytest.mark.parametrize("sigma", [0.0, -1.0, float("nan"), float("inf")])
 def test_gaussian_blur_needs_a_positive_sigma(sigma):
     with pytest.raises(InvalidArgumentError, match="positive sigma"):
         gaussian_blur_downsample(torch.rand(1, 1, 8, 8), 2, sigma=sigma)
 
 
-def test_gaussian_blur_refuses_integer_types_it_would_truncate():
+@pytest.mark.parametrize("dtype", [torch.int16, torch.int32])
+def test_gaussian_blur_refuses_integer_types_it_would_truncate(dtype):
     with pytest.raises(InvalidArgumentError, match="uint8 or float"):
-        gaussian_blur_downsample(torch.zeros(1, 1, 8, 8, dtype=torch.int16), 2)
+        gaussian_blur_downsample(torch.zeros(1, 1, 8, 8, dtype=dtype), 2)
 
 
 def test_gaussian_subsampling_keeps_matlab_nearests_pixels():
