@@ -120,3 +120,19 @@ def test_scsr_rows_count_the_entries_of_the_dictionaries_they_run(capsys):
     for row in rows:
         tensors = load_file(str(weights_path(method.weights_for_scale(row["scale"]))))
         assert row["params"] == sum(t.numel() for t in tensors.values()) > 0
+
+
+def test_a_learned_method_whose_weights_cannot_load_says_why_in_its_row(tmp_path, monkeypatch):
+    from superres.cli.models import collect_rows
+
+    (tmp_path / "broken_net.py").write_text(
+        "from superres.methods.base import MethodInfo\n"
+        "from superres.methods.learned import LearnedMethod\n\n"
+        "def broken(**options):\n"
+        "    info = MethodInfo(name='broken-net', family='cnn', summary='weights missing', scales=(2.0,))\n"
+        f"    return LearnedMethod(info, {{2.0: {str(tmp_path / 'gone.safetensors')!r}}})\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "METHODS", {**registry.METHODS, "broken-net": "broken_net:broken"})
+    rows = [row for row in collect_rows() if row["method"] == "broken-net"]
+    assert len(rows) == 1 and rows[0]["params"] is None and rows[0]["psnr"] == {}
+    assert "gone.safetensors" in rows[0]["note"]

@@ -127,3 +127,16 @@ def test_from_uint8_equals_the_uint8_pipeline(channels):
     np.testing.assert_allclose(got, want, atol=1e-3)
     floaty = upscale_tensor(lr, method, 3.0)[0].permute(1, 2, 0).numpy() * 255
     assert np.abs(floaty - want).max() > 0.1  # the flag is what makes the difference
+
+
+# A 16-bit image whose values all happen to be multiples of 257 is 8-bit valued once
+# divided by 65535; it is still resized at 16-bit precision, not rounded between the
+# bicubic passes as MATLAB's uint8 resize does (tiling.with_uint8_mode, for the whole image).
+
+def test_a_16_bit_image_of_8_bit_values_keeps_16_bit_precision():
+    rng = np.random.default_rng(3)
+    pixels = (rng.integers(0, 256, (9, 11, 3)) * 257).astype(np.uint16)
+    out = upscale_array(pixels, prepare_method("bicubic", 3), 3)
+    float_path = prepare_method(get_method("bicubic", as_uint8=False), 3)
+    np.testing.assert_array_equal(out, upscale_array(pixels, float_path, 3))
+    assert (out % 257 != 0).any()
