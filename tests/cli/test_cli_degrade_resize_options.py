@@ -1,11 +1,14 @@
-"""``superres degrade`` and ``superres resize``: the options and edge cases the other CLI tests leave out.
+"""``superres degrade`` and ``superres resize``: their options, edge cases and refusals.
 
 References are made with the public operations (``imresize_matlab``, ``bicubic_downscale``)
 or by hand (nearest-neighbour doubling, 16-bit to 8-bit rounding)."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -214,3 +217,226 @@ def test_resize_by_a_tiny_factor_is_refused_in_one_line_not_by_the_allocator(tmp
     assert len(err) == 1 and "more than the memory budget" in err[0]
     assert not (tmp_path / "out.png").exists()
     assert main(["resize", str(tmp_path / "in.png"), str(tmp_path / "out.png"), "-s", "1e-5"]) == 0  # 1x1, fits
+
+
+# ----- degrade: refusals before any image is decoded, and what a run leaves behind
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    import superres.io
+
+    def not_reached(*args, **kwargs):
+        raise AssertionError("an image was decoded before the refusal")
+
+    monkeypatch.setattr(superres.io, "read_image", not_reached)
+
+
+def test_an_image_above_the_pixel_limit_is_refused_from_its_header(tmp_path, capsys, monkeypatch, no_decoding):
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    write_image(hr / "a.png", _rgb(8, 8))
+    write_image(hr / "b.png", _rgb(8, 12, seed=1))
+    monkeypatch.setenv("SUPERRES_MAX_PIXELS", "64")
+    _one_line_failure(capsys, ["degrade", hr, tmp_path / "lr", "-s", "2"], "is 12x8, above the limit of 64 pixels")
+    assert not (tmp_path / "lr").exists()
+
+
+def test_an_output_name_that_is_a_folder_is_refused_first(tmp_path, capsys, no_decoding):
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    write_image(hr / "a.png", _rgb(8, 8))
+    write_image(hr / "b.png", _rgb(8, 8, seed=1))
+    (tmp_path / "lr" / "b.png").mkdir(parents=True)
+    _one_line_failure(capsys, ["degrade", hr, tmp_path / "lr", "-s", "2", "--overwrite"], "is a directory")
+    assert sorted(p.name for p in (tmp_path / "lr").iterdir()) == ["b.png"]
+
+
+def test_an_output_that_is_a_link_to_its_hr_image_is_one_line_failure(tmp_path, capsys, no_decoding):
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    write_image(hr / "a.png", _rgb(8, 8))
+    original = (hr / "a.png").read_bytes()
+    (tmp_path / "lr").mkdir()
+    os.link(hr / "a.png", tmp_path / "lr" / "a.png")
+    _one_line_failure(capsys, ["degrade", hr, tmp_path / "lr", "-s", "2", "--overwrite"], "would replace the input")
+    assert (hr / "a.png").read_bytes() == original
+    assert os.path.samefile(hr / "a.png", tmp_path / "lr" / "a.png")
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_an_existing_output_is_refused_first_without_overwrite(tmp_path, capsys, no_decoding, link):
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    write_image(hr / "a.png", _rgb(8, 8))
+    write_image(hr / "b.png", _rgb(8, 8, seed=1))
+    lr = tmp_path / "lr"
+    lr.mkdir()
+    if link:  # a dangling link is an existing name too
+        (lr / "b.png").symlink_to(tmp_path / "nowhere.png")
+    else:
+        (lr / "b.png").write_bytes(b"keep me")
+    _one_line_failure(capsys, ["degrade", hr, lr, "-s", "2"], "exists (use --overwrite)")
+    assert sorted(p.name for p in lr.iterdir()) == ["b.png"]
+    assert (lr / "b.png").is_symlink() if link else (lr / "b.png").read_bytes() == b"keep me"
+
+
+def test_a_failed_run_removes_only_the_files_it_created(tmp_path, capsys):
+    from PIL import Image
+
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.fromarray(_rgb(40, 40)).save(hr / name)
+    whole = (hr / "a.png").read_bytes()
+    (hr / "z.png").write_bytes(whole[: len(whole) // 2])  # a good header, half the pixels: fails in the loop
+    lr = tmp_path / "lr"
+    lr.mkdir()
+    write_image(lr / "a.png", _rgb(4, 4, seed=2))  # there before the run, replaced with --overwrite
+    assert main(["degrade", str(hr), str(lr), "-s", "2", "--overwrite"]) == 1
+    assert "z.png" in capsys.readouterr().err
+    assert sorted(p.name for p in lr.iterdir()) == ["a.png"]  # b.png (made by this run) is gone, a.png stays
+
+
+def test_ctrl_c_during_the_run_removes_the_files_it_made(tmp_path, capsys, monkeypatch):
+    import superres.io
+
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    for i in range(3):
+        write_image(hr / f"im{i}.png", _rgb(8, 8, seed=i))
+    real_write, calls = superres.io.write_image, []
+
+    def interrupted_on_the_second(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(superres.io, "write_image", interrupted_on_the_second)
+    assert main(["degrade", str(hr), str(tmp_path / "lr"), "-s", "2"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not any((tmp_path / "lr").iterdir())
+
+
+def test_the_summary_counts_the_images(tmp_path, capsys):
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    for i in range(3):
+        write_image(hr / f"im{i}.png", _rgb(8, 8, seed=i))
+    assert main(["degrade", str(hr), str(tmp_path / "lr"), "-s", "2"]) == 0
+    assert capsys.readouterr().out.strip() == f"3 images -> {tmp_path / 'lr'} (x2, bicubic)"
+
+
+def test_a_missing_hr_folder_is_named_in_one_line(tmp_path, capsys):
+    _one_line_failure(capsys, ["degrade", tmp_path / "nowhere", tmp_path / "lr", "-s", "2"],
+             f"{str(tmp_path / 'nowhere')!r} is not a folder")
+    assert not (tmp_path / "lr").exists()
+
+
+def test_gaussian_degradation_gets_the_scale_asked_for(tmp_path):
+    import torch
+
+    from superres.degradation.pipelines import get_degradation, modcrop_to_scale
+    from superres.io import read_image
+
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    pixels = _rgb(13, 16)
+    write_image(hr / "a.png", pixels)
+    assert main(["degrade", str(hr), str(tmp_path / "lr"), "-s", "3", "--degradation", "gaussian"]) == 0
+    x = modcrop_to_scale(torch.from_numpy(pixels).permute(2, 0, 1)[None], 3)
+    want = get_degradation("gaussian")(x, 3)[0].permute(1, 2, 0).numpy()
+    got = read_image(tmp_path / "lr" / "a.png").pixels
+    assert got.shape == (4, 5, 3) and np.array_equal(got, want)
+
+
+# ------------------------- resize: what --scale and --size accept and refuse
+
+
+@pytest.mark.parametrize("factor", ["inf", "-inf", "Infinity"])
+def test_an_infinite_scale_is_a_usage_error(tmp_path, capsys, factor):
+    src = tmp_path / "in.png"
+    write_image(src, _rgb(4, 5))
+    with pytest.raises(SystemExit) as exc:
+        main(["resize", str(src), str(tmp_path / "o.png"), f"--scale={factor}"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--scale" in err and "Traceback" not in err, err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_size_takes_an_upper_case_x(tmp_path, capsys):
+    src = tmp_path / "in.png"
+    write_image(src, _rgb(6, 8))
+    assert main(["resize", str(src), str(tmp_path / "o.png"), "--size", "3X5"]) == 0
+    assert Image.open(tmp_path / "o.png").size == (5, 3)  # (width, height): HxW was 3x5
+
+
+def test_an_existing_output_is_refused_before_the_input_is_read(tmp_path, capsys, monkeypatch):
+    import superres.io
+
+    src, out = tmp_path / "in.png", tmp_path / "o.png"
+    write_image(src, _rgb(4, 4))
+    out.write_bytes(b"keep")
+
+    def not_reached(*args, **kwargs):
+        raise AssertionError("the input was read before the existing output was refused")
+
+    monkeypatch.setattr(superres.io, "read_image", not_reached)
+    assert main(["resize", str(src), str(out), "-s", "2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "exists (use --overwrite)" in err, err
+    assert out.read_bytes() == b"keep"
+
+
+def test_a_refusal_names_the_output_size_width_first(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "in.png"
+    write_image(src, _rgb(3, 5))  # 5 wide, 3 high
+    monkeypatch.setenv("SUPERRES_MAX_PIXELS", "59")
+    assert main(["resize", str(src), str(tmp_path / "o.png"), "-s", "2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "(5x3) to 10x6 gives 60 pixels" in err, err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_an_output_too_wide_for_its_format_is_refused_before_the_resize(tmp_path, capsys, monkeypatch):
+    import superres.cli.resize
+
+    def not_reached(*args, **kwargs):
+        raise AssertionError("resized before the output format was checked")
+
+    src = tmp_path / "in.png"
+    write_image(src, _rgb(1, 2))
+    monkeypatch.setattr(superres.cli.resize, "resize_pixels", not_reached)
+    assert main(["resize", str(src), str(tmp_path / "o.webp"), "--size", "1x20000", "-k", "nearest"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "o.webp" in err and "20000x1" in err, err
+    assert not (tmp_path / "o.webp").exists()
+
+
+def test_the_border_option_reaches_the_resize(tmp_path):
+    import torch
+
+    from superres.io import read_image
+    from superres.ops.resize import imresize_matlab
+
+    src = tmp_path / "in.png"
+    pixels = _rgb(6, 7)
+    write_image(src, pixels)
+    x = torch.from_numpy(pixels).permute(2, 0, 1)[None]
+    outs = {}
+    for border in ("replicate", "symmetric"):
+        out = tmp_path / f"{border}.png"
+        assert main(["resize", str(src), str(out), "-s", "0.5", "--border", border]) == 0
+        outs[border] = read_image(out).pixels
+        want = imresize_matlab(x, 0.5, border=border)[0].permute(1, 2, 0).numpy()
+        assert np.array_equal(outs[border], want), border
+    assert not np.array_equal(outs["replicate"], outs["symmetric"])
+
+
+def test_the_summary_line_gives_width_then_height(tmp_path, capsys):
+    src, out = tmp_path / "in.png", tmp_path / "o.png"
+    write_image(src, _rgb(5, 7))  # 7 wide, 5 high
+    assert main(["resize", str(src), str(out), "-s", "2"]) == 0
+    assert capsys.readouterr().out.strip() == f"{src} 7x5 -> {out} 14x10 (width x height)"
