@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import urllib.parse
@@ -60,6 +61,8 @@ def test_page_holds_the_scored_images_and_scores(tmp_path):
     argv = ["evaluate", "-m", "bicubic,nearest", "-d", str(photos), "-s", "2,3", "--html", str(page), "-f", "json"]
     assert main(argv) == 0
     data = _page_data(page)
+    # the folder has a space: the command shown reruns only if quoted as a shell reads it
+    assert data["command"] == "superres " + shlex.join(argv)
     assert data["methods"] == ["bicubic", "nearest"]
     assert [(g["dataset"], g["scale"]) for g in data["groups"]] == [(str(photos), 2.0), (str(photos), 3.0)]
 

@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     import contextlib
     import shlex
 
-    command = "superres " + " ".join(shlex.quote(a) for a in args.argv)
+    command = "superres " + shlex.join(args.argv)
     page = None
     if args.html is not None:
         from superres.evaluation.webpage import ComparisonPage
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     if args.write_card:
         from superres.weights.cards import record_evaluation
 
-        command = "superres " + " ".join(shlex.quote(a) for a in args.argv if a != "--write-card")
+        command = "superres " + shlex.join(a for a in args.argv if a != "--write-card")
         runs = [r.to_dict() for r in results if not r.method.startswith("default")]
         for name in record_evaluation(runs, command):
             print(f"wrote the evaluation into the card of {name}", file=sys.stderr)
