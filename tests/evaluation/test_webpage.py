@@ -344,10 +344,6 @@ def test_y_float_page_names_its_mode(tmp_path):
     assert group["means"]["bicubic"] == {"psnr": expected.mean_psnr, "ssim": expected.mean_ssim}
 
 
-
-# ---- mutation pass 5: append to tests/evaluation/test_webpage.py --------------------------
-
-
 def test_only_index_html_and_pngs_under_images_are_the_pages_own(tmp_path):
     from superres.errors import InvalidArgumentError
     from superres.evaluation.webpage import ComparisonPage

@@ -423,10 +423,6 @@ def test_a_global_method_above_the_tile_cap_runs_within_a_larger_budget():
         plan_for(method, 2.0, 1000, 1000, 3, fixed_bytes=0, max_memory=int(need) - (1 << 20))
 
 
-
-# ---- mutation pass 5: append to tests/inference/test_tiling.py ---------------------------
-
-
 def test_plan_for_sizes_tiles_by_the_working_cap_when_the_budget_is_larger():
     # 8000 x 8000 at x2 with bicubic needs about 40 GB untiled: a 64 GiB budget would hold it,
     # but the tiles stay within TILE_WORKING_CAP (bigger tiles are no faster)

@@ -1045,10 +1045,6 @@ def test_our_limit_not_pillows_decides(tmp_path: Path, monkeypatch: pytest.Monke
     assert Image.MAX_IMAGE_PIXELS == 20
 
 
-
-# ---- mutation pass 5: append to tests/io/test_image.py ------------------------------------
-
-
 def test_extensions_are_checked_whatever_their_case(tmp_path):
     from superres.io import check_extension
 

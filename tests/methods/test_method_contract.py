@@ -35,30 +35,6 @@ def test_list_methods_leaves_out_a_method_that_cannot_be_built(monkeypatch):
     assert "no_such_module" in registry.unavailable_methods()["broken"]
 
 
-def test_round_y_input_rounds_halves_away_from_zero_as_matlab():
-    from superres.methods.base import MethodInfo, YChannelMethod
-    from superres.ops.color import rgb_to_ycbcr_bt601
-    from superres.ops.resize import imresize_matlab
-
-    class Probe(YChannelMethod):
-        info = MethodInfo(name="probe", family="cnn", summary="records the Y it is given")
-        round_y_input = True
-
-        def upscale_y(self, y, scale):
-            self.seen = y
-            return imresize_matlab(y, scale)
-
-    lr = (torch.tensor([36.0, 149.0, 124.0]) / 255).view(1, 3, 1, 1).expand(1, 3, 2, 2).contiguous()
-    assert (rgb_to_ycbcr_bt601(lr)[:, 0] * 255 == 112.5).all()  # an exact tie on the uint8 scale
-    probe = Probe()
-    probe.upscale(lr, 2)
-    assert (torch.round(probe.seen * 255) == 113).all()  # MATLAB round: 112.5 -> 113 (half to even gives 112)
-
-
-
-# ---- mutation pass 5: append to tests/methods/test_method_contract.py ---------------------
-
-
 def test_a_scale_that_is_not_a_number_is_called_so():
     from superres.methods.base import checked_scale
 

@@ -1,5 +1,6 @@
 """YChannelMethod's colour path: Cb and Cr are upscaled with MATLAB bicubic at the
-input's precision, and a network's float32 Y does not drag a float64 result down to float32."""
+input's precision, a network's float32 Y does not drag a float64 result down to float32, and
+the Y a network is given is rounded (or not) as its paper's test code does."""
 
 import torch
 
@@ -70,3 +71,11 @@ def test_without_round_y_input_the_rgb_y_reaches_upscale_y_unrounded():
     probe = Unrounded()
     probe.upscale(lr, 2)
     assert torch.equal(probe.seen, rgb_to_ycbcr_bt601(lr)[:, :1])  # VDSR's test code: double, not uint8
+
+
+def test_round_y_input_rounds_halves_away_from_zero_as_matlab():
+    lr = (torch.tensor([36.0, 149.0, 124.0]) / 255).view(1, 3, 1, 1).expand(1, 3, 2, 2).contiguous()
+    assert (rgb_to_ycbcr_bt601(lr)[:, 0] * 255 == 112.5).all()  # an exact tie on the uint8 scale
+    probe = _RecordsY()
+    probe.upscale(lr, 2)
+    assert (torch.round(probe.seen * 255) == 113).all()  # MATLAB round: 112.5 -> 113 (half to even gives 112)

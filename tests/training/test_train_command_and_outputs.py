@@ -120,10 +120,6 @@ def test_plot_is_written_in_place_with_a_log_scale_loss(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv", "plot.png"]
 
 
-
-# ---- mutation pass 5: append to tests/training/test_train_command_and_outputs.py ----------
-
-
 def test_allow_changes_reaches_the_trainer(tmp_path, synthetic_images, fake_trainer, monkeypatch):
     import superres.training.trainer
 

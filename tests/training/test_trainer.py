@@ -298,10 +298,6 @@ def test_recipe_mistakes_found_at_the_start_are_one_line(tmp_path, synthetic_ima
     assert "\n" not in str(info.value)
 
 
-
-# ---- mutation pass 5: append to tests/training/test_trainer.py ---------------------------
-
-
 def test_a_first_signal_only_asks_and_a_second_sigint_lands_at_once():
     from superres.training.trainer import _StopRequests
 

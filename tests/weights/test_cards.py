@@ -164,10 +164,6 @@ def test_evaluation_means_reads_old_and_new_card_layouts():
         ("rgb", "Set5", 4.0): 30.0}
 
 
-
-# ---- mutation pass 5: append to tests/weights/test_cards.py -------------------------------
-
-
 def test_candidates_of_one_file_name_in_two_run_folders_keep_their_own_cards(shipped, tmp_path):
     paths = []
     for run in ("a", "b"):
