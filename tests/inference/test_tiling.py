@@ -161,6 +161,15 @@ def test_tile_size_comes_from_the_memory_budget(learned):
         upscale_array(pixels, method, 3.0, max_memory=2 << 20)
 
 
+def test_without_a_budget_the_machine_default_sets_the_tiles(learned, monkeypatch):
+    # None means the machine's default (half its RAM, capped), not "no limit"
+    method, _ = learned("srcnn")
+    monkeypatch.setattr("superres.inference.pipeline.default_max_memory", lambda: 64 << 20)
+    default = plan_for(method, 3.0, 300, 300, 3, fixed_bytes=0)
+    assert default == plan_for(method, 3.0, 300, 300, 3, fixed_bytes=0, max_memory=64 << 20)
+    assert default.count > plan_for(method, 3.0, 300, 300, 3, fixed_bytes=0, max_memory=512 << 20).count
+
+
 def test_only_one_tile_reaches_the_method_at_a_time(learned):
     method, _ = learned("srcnn")
     seen = []
