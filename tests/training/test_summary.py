@@ -35,6 +35,16 @@ def test_summary_reads_speed_and_best_validation(tmp_path):
     assert format_summaries([summary]).split("\n")[2] == "| run | 8 | 350 | 400 | 20.0 | 17.5 | 50.0 | 400 | 30.500 (200) |"
 
 
+def test_summary_takes_the_best_step_from_the_best_weights_card(tmp_path):
+    # two validations equal at the log's 4 decimals: the trainer kept the later, higher one
+    run = _write_run(tmp_path / "run", [(100, 0.5, 1e-4, 36.7977, 10.0, 8.0), (200, 0.4, 1e-4, 36.7977, 20.0, 8.0)])
+    assert summarize_run(run).best_val_step == 100
+    (run / "best.json").write_text(json.dumps({"training": {"steps": 200, "best_val_psnr": 36.79769971}}))
+    summary = summarize_run(run)
+    assert (summary.best_val_step, summary.best_val_psnr) == (200, 36.79769971)
+    assert format_summaries([summary]).endswith("| 36.798 (200) |")
+
+
 def test_summary_command_fails_in_one_line(tmp_path):
     empty = _write_run(tmp_path / "empty", [])
     for args in ([str(tmp_path / "missing")], [str(empty)], []):

@@ -49,6 +49,12 @@ def summarize_run(run_dir: str | Path) -> RunSummary:
     rates = [float(r["samples_per_s"]) / batch_size for r in rows[1:] if r.get("samples_per_s")]
     validations = [(float(r["val_psnr"]), int(r["step"])) for r in rows if r.get("val_psnr")]
     best = max(validations, key=lambda v: (v[0], -v[1])) if validations else None
+    best_card = run_dir / "best.json"
+    if best is not None and best_card.is_file():
+        # the log rounds to 4 decimals; the best weights' card has the trainer's own pick
+        training = json.loads(best_card.read_text()).get("training", {})
+        if training.get("best_val_psnr") is not None and training.get("steps") is not None:
+            best = (float(training["best_val_psnr"]), int(training["steps"]))
     return RunSummary(
         name=run_dir.name,
         batch_size=batch_size,
