@@ -411,9 +411,19 @@ def test_an_scn_start_from_another_architecture_is_a_weights_error():
     tensors = VDSR(depth=3, width=4).state_dict()
     with pytest.raises(WeightsError, match="vdsr"):
         SCN(atoms=8).load_initial_weights(tensors, {"architecture": "vdsr"})
-    cascade = CascadeSCN(atoms=8)
-    with pytest.raises(WeightsError, match="cascade|scn"):
-        SCN(atoms=8).load_initial_weights(cascade.state_dict(), {"architecture": "cscn"})
+
+
+def test_an_scn_starts_from_a_cascades_first_scn():
+    # the cascade's first SCN is an x2 SCN: it can go on training alone, at x2
+    torch.manual_seed(0)
+    cascade = CascadeSCN(atoms=8, distinct=2)
+    scn = SCN(atoms=8)
+    scn.load_initial_weights(cascade.state_dict(), {"architecture": "cscn"})
+    first, second = cascade.scn[0].state_dict(), cascade.scn[1].state_dict()
+    assert any(not torch.equal(first[k], second[k]) for k in first)  # the stages differ: the right one is taken
+    assert all(torch.equal(v, first[k]) for k, v in scn.state_dict().items())
+    with pytest.raises(WeightsError, match="denorm"):
+        SCN(atoms=8, denorm="patch").load_initial_weights(cascade.state_dict(), {"architecture": "cscn"})
 
 
 def test_cascade_border_covers_the_receptive_field():

@@ -318,9 +318,13 @@ class SCN(nn.Module):
         return self.aggregate(norm * detail + mean)
 
     def load_initial_weights(self, tensors: dict[str, torch.Tensor], card: dict) -> None:
-        """The trainer's ``model.init_from`` (SCN weights only; convert dictionaries with this module's command)."""
-        if card.get("architecture") not in (None, "scn"):
-            raise WeightsError(f"cannot start an SCN from {card.get('architecture')!r} weights "
+        """The trainer's ``model.init_from``: SCN weights, or a cascade's, whose first SCN is an x2
+        SCN (convert dictionaries with this module's command)."""
+        architecture = card.get("architecture")
+        if architecture == "cscn":
+            tensors = {name.removeprefix("scn.0."): t for name, t in tensors.items() if name.startswith("scn.0.")}
+        elif architecture not in (None, "scn"):
+            raise WeightsError(f"cannot start an SCN from {architecture!r} weights "
                                "(make SCN weights from a dictionary with `python -m superres.models.scn`)")
         check_same_denorm(self, card)
         self.load_state_dict(tensors, strict=True)
