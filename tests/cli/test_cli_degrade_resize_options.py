@@ -20,6 +20,15 @@ def _rgb(height, width, seed=0, top=256, dtype=np.uint8):
     return np.random.default_rng(seed).integers(0, top, (height, width, 3)).astype(dtype)
 
 
+def _hr_folder(tmp_path, images):
+    """``tmp_path / "hr"`` holding ``images`` ({file name: HxWx3 pixels}), written by write_image."""
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    for name, pixels in images.items():
+        write_image(hr / name, pixels)
+    return hr
+
+
 def _one_line_failure(capsys, argv, needle):
     assert main([str(a) for a in argv]) == 1
     err = capsys.readouterr().err.strip()
@@ -30,9 +39,7 @@ def _one_line_failure(capsys, argv, needle):
 
 
 def test_degrade_smallest_side_is_the_scale_multiple(tmp_path, capsys):
-    hr = tmp_path / "hr"
-    hr.mkdir()
-    write_image(hr / "thin.png", _rgb(2, 6))  # 2 pixels: just enough for x2
+    hr = _hr_folder(tmp_path, {"thin.png": _rgb(2, 6)})  # 2 pixels: just enough for x2
     assert main(["degrade", str(hr), str(tmp_path / "lr"), "-s", "2"]) == 0
     assert read_image(tmp_path / "lr" / "thin.png").pixels.shape == (1, 3, 3)
     write_image(hr / "thinner.png", _rgb(1, 6))  # 1 pixel: too small
@@ -41,10 +48,8 @@ def test_degrade_smallest_side_is_the_scale_multiple(tmp_path, capsys):
 
 
 def test_degrade_hr_out_is_the_modcropped_original(tmp_path):
-    hr = tmp_path / "hr"
-    hr.mkdir()
     pixels = _rgb(9, 11)
-    write_image(hr / "a.png", pixels)
+    hr = _hr_folder(tmp_path, {"a.png": pixels})
     assert main(["degrade", str(hr), str(tmp_path / "lr"), "-s", "2", "--hr-out", str(tmp_path / "hrm")]) == 0
     assert np.array_equal(read_image(tmp_path / "hrm" / "a.png").pixels, pixels[:8, :10])
     assert read_image(tmp_path / "lr" / "a.png").pixels.shape == (4, 5, 3)
@@ -67,10 +72,8 @@ def test_degrade_rounds_16_bit_images_to_the_nearest_8_bit_value(tmp_path):
 def test_degrade_border_option_is_used(tmp_path):
     from superres.degradation.pipelines import bicubic_downscale
 
-    hr = tmp_path / "hr"
-    hr.mkdir()
     pixels = _rgb(12, 16)
-    write_image(hr / "a.png", pixels)
+    hr = _hr_folder(tmp_path, {"a.png": pixels})
     x = torch.from_numpy(pixels).permute(2, 0, 1)[None]
     for border in ("replicate", "symmetric"):
         assert main(["degrade", str(hr), str(tmp_path / border), "-s", "2", "--border", border]) == 0
@@ -81,9 +84,7 @@ def test_degrade_border_option_is_used(tmp_path):
 
 
 def test_degrade_gaussian_needs_an_integer_scale(tmp_path, capsys):
-    hr = tmp_path / "hr"
-    hr.mkdir()
-    write_image(hr / "a.png", _rgb(20, 20))
+    hr = _hr_folder(tmp_path, {"a.png": _rgb(20, 20)})
     _one_line_failure(capsys, ["degrade", hr, tmp_path / "lr", "-s", "2.5", "--degradation", "gaussian"],
                       "needs an integer scale")
     assert not (tmp_path / "lr").exists()
@@ -233,29 +234,21 @@ def no_decoding(monkeypatch):
 
 
 def test_an_image_above_the_pixel_limit_is_refused_from_its_header(tmp_path, capsys, monkeypatch, no_decoding):
-    hr = tmp_path / "hr"
-    hr.mkdir()
-    write_image(hr / "a.png", _rgb(8, 8))
-    write_image(hr / "b.png", _rgb(8, 12, seed=1))
+    hr = _hr_folder(tmp_path, {"a.png": _rgb(8, 8), "b.png": _rgb(8, 12, seed=1)})
     monkeypatch.setenv("SUPERRES_MAX_PIXELS", "64")
     _one_line_failure(capsys, ["degrade", hr, tmp_path / "lr", "-s", "2"], "is 12x8, above the limit of 64 pixels")
     assert not (tmp_path / "lr").exists()
 
 
 def test_an_output_name_that_is_a_folder_is_refused_first(tmp_path, capsys, no_decoding):
-    hr = tmp_path / "hr"
-    hr.mkdir()
-    write_image(hr / "a.png", _rgb(8, 8))
-    write_image(hr / "b.png", _rgb(8, 8, seed=1))
+    hr = _hr_folder(tmp_path, {"a.png": _rgb(8, 8), "b.png": _rgb(8, 8, seed=1)})
     (tmp_path / "lr" / "b.png").mkdir(parents=True)
     _one_line_failure(capsys, ["degrade", hr, tmp_path / "lr", "-s", "2", "--overwrite"], "is a directory")
     assert sorted(p.name for p in (tmp_path / "lr").iterdir()) == ["b.png"]
 
 
 def test_an_output_that_is_a_link_to_its_hr_image_is_one_line_failure(tmp_path, capsys, no_decoding):
-    hr = tmp_path / "hr"
-    hr.mkdir()
-    write_image(hr / "a.png", _rgb(8, 8))
+    hr = _hr_folder(tmp_path, {"a.png": _rgb(8, 8)})
     original = (hr / "a.png").read_bytes()
     (tmp_path / "lr").mkdir()
     os.link(hr / "a.png", tmp_path / "lr" / "a.png")
@@ -266,10 +259,7 @@ def test_an_output_that_is_a_link_to_its_hr_image_is_one_line_failure(tmp_path, 
 
 @pytest.mark.parametrize("link", [False, True])
 def test_an_existing_output_is_refused_first_without_overwrite(tmp_path, capsys, no_decoding, link):
-    hr = tmp_path / "hr"
-    hr.mkdir()
-    write_image(hr / "a.png", _rgb(8, 8))
-    write_image(hr / "b.png", _rgb(8, 8, seed=1))
+    hr = _hr_folder(tmp_path, {"a.png": _rgb(8, 8), "b.png": _rgb(8, 8, seed=1)})
     lr = tmp_path / "lr"
     lr.mkdir()
     if link:  # a dangling link is an existing name too
@@ -301,10 +291,7 @@ def test_a_failed_run_removes_only_the_files_it_created(tmp_path, capsys):
 def test_ctrl_c_during_the_run_removes_the_files_it_made(tmp_path, capsys, monkeypatch):
     import superres.io
 
-    hr = tmp_path / "hr"
-    hr.mkdir()
-    for i in range(3):
-        write_image(hr / f"im{i}.png", _rgb(8, 8, seed=i))
+    hr = _hr_folder(tmp_path, {f"im{i}.png": _rgb(8, 8, seed=i) for i in range(3)})
     real_write, calls = superres.io.write_image, []
 
     def interrupted_on_the_second(*args, **kwargs):
@@ -320,10 +307,7 @@ def test_ctrl_c_during_the_run_removes_the_files_it_made(tmp_path, capsys, monke
 
 
 def test_the_summary_counts_the_images(tmp_path, capsys):
-    hr = tmp_path / "hr"
-    hr.mkdir()
-    for i in range(3):
-        write_image(hr / f"im{i}.png", _rgb(8, 8, seed=i))
+    hr = _hr_folder(tmp_path, {f"im{i}.png": _rgb(8, 8, seed=i) for i in range(3)})
     assert main(["degrade", str(hr), str(tmp_path / "lr"), "-s", "2"]) == 0
     assert capsys.readouterr().out.strip() == f"3 images -> {tmp_path / 'lr'} (x2, bicubic)"
 
@@ -340,10 +324,8 @@ def test_gaussian_degradation_gets_the_scale_asked_for(tmp_path):
     from superres.degradation.pipelines import get_degradation, modcrop_to_scale
     from superres.io import read_image
 
-    hr = tmp_path / "hr"
-    hr.mkdir()
     pixels = _rgb(13, 16)
-    write_image(hr / "a.png", pixels)
+    hr = _hr_folder(tmp_path, {"a.png": pixels})
     assert main(["degrade", str(hr), str(tmp_path / "lr"), "-s", "3", "--degradation", "gaussian"]) == 0
     x = modcrop_to_scale(torch.from_numpy(pixels).permute(2, 0, 1)[None], 3)
     want = get_degradation("gaussian")(x, 3)[0].permute(1, 2, 0).numpy()
