@@ -128,6 +128,21 @@ def test_per_layer_learning_rates(tmp_path, synthetic_images):
     assert factors == [0.1, 1.0]
 
 
+def test_layers_at_rate_zero_are_frozen_without_gradients(tmp_path, synthetic_images):
+    recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=10, architecture="srcnn",
+                          args="{ f1 = 9, f2 = 1, f3 = 5 }", input_mode="upsampled")
+    trainer = Trainer(load_config(recipe, ["optim.lr_multipliers={ conv1 = 0.0 }"]), tmp_path / "run", progress=False)
+    initial = trainer.build_model().state_dict()
+    trainer.train(stop_after=3)
+    trained = trainer.model
+    # no gradient is computed for them (the cascade's frozen first SCN costs no backward pass)...
+    assert trained.conv1.weight.grad is None and not trained.conv1.weight.requires_grad
+    # ... they keep their initial values, and the other layers do learn
+    torch.testing.assert_close(trained.conv1.weight.detach(), initial["conv1.weight"], rtol=0, atol=0)
+    assert trained.conv2.weight.grad is not None
+    assert not torch.equal(trained.conv2.weight.detach(), initial["conv2.weight"])
+
+
 def test_nan_loss_stops_with_clear_error_and_keeps_checkpoint(tmp_path, synthetic_images):
     recipe = write_recipe(tmp_path / "r.toml", synthetic_images, steps=40, checkpoint_every=5)
     Trainer(load_config(recipe), tmp_path / "run", progress=False).train(stop_after=5)

@@ -22,7 +22,7 @@ single keys; the trainer never mutates the config.  A recipe looks like::
     [optim]
     name = "adam"                  # sgd | adam | adamw
     lr = 1e-3
-    lr_multipliers = { conv3 = 0.1 }
+    lr_multipliers = { conv3 = 0.1 }   # per name prefix; 0 freezes (no gradient computed)
 
     [schedule]
     name = "cosine"                # constant | step | cosine

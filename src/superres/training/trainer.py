@@ -222,6 +222,10 @@ class Trainer:
             for prefix, mult in cfg.lr_multipliers.items():
                 if name.startswith(prefix):
                     factor = float(mult)
+            if factor == 0.0:
+                # A frozen layer never moves, so its gradient is wasted work, and when the frozen
+                # layers come first (a cascade's first SCN) so is the whole backward pass through them.
+                param.requires_grad_(False)
             groups.setdefault(factor, []).append(param)
         param_groups = [{"params": params, "lr_factor": factor, "lr": cfg.lr * factor} for factor, params in groups.items()]
         if cfg.name == "sgd":
