@@ -163,7 +163,10 @@ continue | vdsr-only)
         # beside VDSR the cascade ran at 74% of the speed it measured over its first steps (session
         # 10: 33494 steps in 475 s against 95.6 steps/s) and the deadline cut it at 87% of its
         # cosine, so it is fitted to four fifths of the budget
-        train cscn-continue recipes/cscn.toml "$((budget * 4 / 5))" "${fast[@]}" --set "model.init_from=$shipped/cscn.291.safetensors" \
+        # CSCN_FROM starts it from other weights than the shipped ones, e.g. session 22's
+        # checkpoints/cscn-cpu-s22/best.safetensors (the better SCN x2 as its first SCN, docs/scn.md)
+        train cscn-continue recipes/cscn.toml "$((budget * 4 / 5))" "${fast[@]}" \
+            --set "model.init_from=${CSCN_FROM:-$shipped/cscn.291.safetensors}" \
             --set optim.lr=5e-5 --set schedule.warmup_steps=100 --set train.steps=400000 --set train.workers=2 \
             --set train.seed="$((${SEED:-14} + 3))" &
     fi

@@ -4,6 +4,7 @@ not an hour into someone's run."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -36,12 +37,14 @@ def test_recipe_loads_and_builds(recipe, tmp_path):
     assert sum(p.numel() for p in model.parameters()) > 0
 
 
-def _gpu_session(tmp_path: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def _gpu_session(tmp_path: Path, *args: str, cwd: Path | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """recipes/gpu-session.sh run from a copy, so its repository root is ``tmp_path`` (no runs/)."""
     script = tmp_path / "recipes" / "gpu-session.sh"
     script.parent.mkdir(exist_ok=True)
     shutil.copy(Path(__file__).resolve().parents[2] / "recipes" / "gpu-session.sh", script)
-    return subprocess.run(["bash", str(script), *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+    return subprocess.run(["bash", str(script), *args], capture_output=True, text=True, timeout=120, cwd=cwd,
+                          env=None if env is None else {**os.environ, **env})
 
 
 def _gpu_data(folder: Path) -> Path:
@@ -73,6 +76,20 @@ def test_gpu_session_exits_non_zero_when_a_run_fails(tmp_path):
     log = (tmp_path / "caller" / "out" / "session.log").read_text()
     assert "vdsr-continue: exit 1" in log and "failed: vdsr-continue (exit 1)" in log
     assert not (tmp_path / "out").exists() and not (tmp_path / "caller" / "out" / ".failed").exists()
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_gpu_session_starts_the_cascade_from_cscn_from(tmp_path):
+    # the cascade's start is the shipped cscn.291 unless CSCN_FROM names another: a missing one
+    # is the run's failure (the shipped start would have failed later, on the empty data)
+    start = tmp_path / "elsewhere" / "cascade.safetensors"
+    (tmp_path / "recipes").mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "recipes" / "cscn.toml", tmp_path / "recipes")
+    result = _gpu_session(tmp_path, str(_gpu_data(tmp_path / "data")), str(tmp_path / "out"), "60", "continue",
+                          env={"CSCN_FROM": str(start)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    failed = [line for line in (tmp_path / "out" / "session.log").read_text().splitlines() if "cscn-continue (exit" in line]
+    assert len(failed) == 1 and str(start) in failed[0], failed
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
